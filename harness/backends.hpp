@@ -1,0 +1,69 @@
+// backends.hpp — the implementations a workload can be instantiated over.
+//
+// Each backend is a tag type naming its implementation of every role it supports; a role it
+// lacks is simply absent (has_role<> is false), so asking for it is a clear error, never a
+// silent substitute. with_backend() turns a runtime name into a compile-time type once, outside
+// the measured loop.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "backends/posix.hpp"
+#include "backends/spin.hpp"
+#include "ipcsync/lock.hpp"
+#include "ipcsync/semaphore.hpp"
+#if IPCSYNC_WITH_BOOST_INTERPROCESS
+#include "backends/boost.hpp"
+#endif
+
+namespace ipcsync::harness {
+
+struct NativeBackend {
+  static constexpr std::string_view name = "native";
+  using Lock = ipcsync::Lock;
+  using Semaphore = ipcsync::Semaphore;
+};
+struct PosixBackend {
+  static constexpr std::string_view name = "posix";
+  using Lock = ipcsync::posix::Lock;
+  using Semaphore = ipcsync::posix::Semaphore;
+};
+#if IPCSYNC_WITH_BOOST_INTERPROCESS
+struct BoostBackend {
+  static constexpr std::string_view name = "boost";
+  using Lock = ipcsync::boost_ipc::Lock;
+  using Semaphore = ipcsync::boost_ipc::Semaphore;
+};
+#endif
+struct SpinBackend {
+  static constexpr std::string_view name = "spin";
+  using Lock = ipcsync::spin::Lock;
+  using Semaphore = ipcsync::spin::Semaphore;
+};
+
+// All compiled-in backends, in display order.
+inline const std::vector<std::string>& backend_names() {
+  static const std::vector<std::string> names = {"native", "posix",
+#if IPCSYNC_WITH_BOOST_INTERPROCESS
+                                                 "boost",
+#endif
+                                                 "spin"};
+  return names;
+}
+
+// with_backend(name, f): calls f.template operator()<B>() for the backend called `name`.
+// Returns false when no such backend is compiled in.
+template <class F>
+bool with_backend(std::string_view name, F&& f) {
+  if (name == NativeBackend::name) return f.template operator()<NativeBackend>(), true;
+  if (name == PosixBackend::name) return f.template operator()<PosixBackend>(), true;
+#if IPCSYNC_WITH_BOOST_INTERPROCESS
+  if (name == BoostBackend::name) return f.template operator()<BoostBackend>(), true;
+#endif
+  if (name == SpinBackend::name) return f.template operator()<SpinBackend>(), true;
+  return false;
+}
+
+}  // namespace ipcsync::harness

@@ -1,0 +1,333 @@
+// config.cc — CLI11 parsing plus ipcsync's own validation of values.
+#include "harness/config.hpp"
+
+#include <CLI/CLI.hpp>
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <sstream>
+
+#include "harness/backends.hpp"
+#include "harness/topology.hpp"
+
+namespace ipcsync::harness {
+namespace {
+
+constexpr int64_t kMaxProcs = 1024;
+
+std::string join(const std::vector<std::string>& v, const char* sep = ", ") {
+  std::string s;
+  for (const auto& x : v) s += (s.empty() ? "" : sep) + x;
+  return s;
+}
+
+std::vector<std::string> split(const std::string& s, char sep) {
+  std::vector<std::string> out;
+  std::string cur;
+  std::istringstream in(s);
+  while (std::getline(in, cur, sep)) out.push_back(cur);
+  if (!s.empty() && s.back() == sep) out.emplace_back();
+  if (s.empty()) out.emplace_back();
+  return out;
+}
+
+std::string flag_of(const std::string& param) {
+  std::string f = "--" + param;
+  std::replace(f.begin(), f.end(), '_', '-');
+  return f;
+}
+
+bool parse_i64(const std::string& t, int64_t& v) {
+  if (t.empty()) return false;
+  auto [p, ec] = std::from_chars(t.data(), t.data() + t.size(), v);
+  return ec == std::errc() && p == t.data() + t.size();
+}
+
+double parse_seconds(const std::string& flag, const std::string& t, bool allow_zero) {
+  std::string s = t;
+  double scale = 1.0;
+  if (s.size() > 2 && s.compare(s.size() - 2, 2, "ms") == 0) {
+    scale = 1e-3;
+    s.resize(s.size() - 2);
+  } else if (!s.empty() && s.back() == 's') {
+    s.pop_back();
+  }
+  double v = 0;
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (s.empty() || ec != std::errc() || p != s.data() + s.size() || !std::isfinite(v))
+    throw usage_error(flag + ": '" + t + "' is not a number of seconds (e.g. 2, 0.5, 250ms)");
+  v *= scale;
+  if (v < 0 || (!allow_zero && v == 0))
+    throw usage_error(flag + ": '" + t + "' must be " + (allow_zero ? ">= 0" : "> 0") + " seconds");
+  if (v > 86400) throw usage_error(flag + ": '" + t + "' is more than a day");
+  return v;
+}
+
+}  // namespace
+
+std::vector<int64_t> parse_int_list(const std::string& flag, const std::string& text, int64_t min,
+                                    int64_t max) {
+  const std::string accepted = " (expected integers in " + std::to_string(min) + ".." +
+                               std::to_string(max) + ": a value, a list 1,2,4 or a range 1-8)";
+  std::vector<int64_t> out;
+  for (const std::string& item : split(text, ',')) {
+    int64_t a = 0, b = 0;
+    const std::size_t dash = item.find('-', 1);
+    if (dash == std::string::npos) {
+      if (!parse_i64(item, a)) throw usage_error(flag + ": '" + item + "' is not an integer" + accepted);
+      b = a;
+    } else if (!parse_i64(item.substr(0, dash), a) || !parse_i64(item.substr(dash + 1), b)) {
+      throw usage_error(flag + ": '" + item + "' is not a range" + accepted);
+    } else if (b < a) {
+      throw usage_error(flag + ": range '" + item + "' is empty" + accepted);
+    }
+    if (a < min || b > max) throw usage_error(flag + ": '" + item + "' is out of range" + accepted);
+    if (b - a > 100000) throw usage_error(flag + ": range '" + item + "' is too long");
+    for (int64_t v = a; v <= b; ++v) out.push_back(v);
+  }
+  return out;
+}
+
+Options parse_options(int argc, char** argv) {
+  Options o;
+  for (int i = 0; i < argc; ++i) o.command_line += (i ? " " : "") + std::string(argv[i]);
+
+  CLI::App app{"bench — measure and stress-test inter-process synchronization primitives", "bench"};
+  app.set_help_flag("-h,--help", "Print this help and exit");
+  app.footer("Numeric flags take a value, a list (1,2,4) or a range (1-8). Run `bench --list` for "
+             "primitives, backends and workloads.");
+  std::string primitive, backend = "native", procs, duration, ops, warmup = "0.2", repeat = "1",
+              sample_every = "64", timeout, workload;
+  std::vector<std::string> pins;
+  app.add_option("--primitive,-p", primitive, "Primitive(s) to measure, comma separated (see --list)");
+  app.add_option("--workload,-w", workload, "Workload to run (default: the primitive's default)");
+  app.add_option("--backend,-b", backend, "Backend(s): native,posix,boost,spin or all")->capture_default_str();
+  app.add_option("--procs,-n", procs, "Worker processes (default: the number of PUs)");
+  app.add_option("--pin", pins, "none | compact | scatter | explicit PU list (e.g. 0,1 or 0-3); repeat the flag to sweep [compact]");
+  app.add_option("--duration,-d", duration, "Measured seconds per run (2, 0.5, 250ms) [2]");
+  app.add_option("--ops", ops, "Fixed ops per worker instead of --duration");
+  app.add_option("--warmup", warmup, "Warm-up seconds before measuring [0.2]");
+  app.add_option("--repeat,-r", repeat, "Repetitions per configuration [1]");
+  app.add_option("--sample-every", sample_every, "Time every k-th op for latency (the clock costs ~20 ns; see the JSON context) [64]");
+  app.add_flag("--unsafe", o.unsafe, "counter: run without the lock and report lost updates");
+  app.add_option("--timeout", timeout, "Watchdog seconds per run (default: warm-up + duration + 10 s)");
+  app.add_option("--out,-o", o.out, "CSV file to append to (context JSON beside it)");
+  app.add_option("--results-dir", o.results_dir, "Default results root [results]");
+  app.add_option("--format,-f", o.format, "Output on stdout: table, csv or json [table]");
+  app.add_flag("--list", o.list, "List primitives, backends and workloads, then exit");
+  std::map<std::string, std::string> param_text;
+  std::set<std::string> seen;
+  for (const auto& d : Registry::get().all())
+    for (const auto& p : d.params)
+      if (seen.insert(p.name).second)
+        app.add_option(flag_of(p.name), param_text[p.name],
+                       p.help + " [" + std::to_string(p.def) + "] (" + d.name + ")");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp&) {
+    std::cout << app.help();
+    o.help = true;
+    return o;
+  } catch (const CLI::ParseError& e) {
+    std::string msg = e.what();
+    std::replace(msg.begin(), msg.end(), '\n', ' ');
+    throw usage_error(msg + " (see bench --help)");
+  }
+  if (o.list) return o;
+
+  // --primitive / --workload
+  if (!primitive.empty()) o.primitives = split(primitive, ',');
+  o.workload = workload;
+  const auto known = Registry::get().primitives();
+  for (const auto& p : o.primitives)
+    if (std::find(known.begin(), known.end(), p) == known.end())
+      throw usage_error("--primitive: unknown primitive '" + p + "' (accepted: " + join(known) + ")");
+  if (!o.workload.empty() && !Registry::get().find(o.workload)) {
+    std::vector<std::string> names;
+    for (const auto& d : Registry::get().all()) names.push_back(d.name);
+    throw usage_error("--workload: unknown workload '" + o.workload + "' (accepted: " + join(names) + ")");
+  }
+  if (o.primitives.empty()) {
+    if (o.workload.empty())
+      throw usage_error("--primitive: required (accepted: " + join(known) + "); see bench --list");
+    o.primitives = Registry::get().find(o.workload)->primitives;
+  }
+
+  // --backend
+  o.backends = split(backend, ',');
+  for (const auto& b : o.backends) {
+    const auto& all = backend_names();
+    if (b != "all" && std::find(all.begin(), all.end(), b) == all.end())
+      throw usage_error("--backend: unknown backend '" + b + "' (accepted: " + join(all) + ", all)");
+  }
+
+  // --pin (validated against the topology in expand())
+  if (!pins.empty()) o.pins = pins;
+
+  if (!procs.empty()) o.procs = parse_int_list("--procs", procs, 1, kMaxProcs);
+  if (!duration.empty()) o.duration_s = parse_seconds("--duration", duration, false);
+  if (!ops.empty()) {
+    if (!duration.empty()) throw usage_error("--ops: cannot be combined with --duration");
+    const auto v = parse_int_list("--ops", ops, 1, int64_t{1} << 40);
+    if (v.size() != 1) throw usage_error("--ops: takes one value");
+    o.ops = static_cast<uint64_t>(v[0]);
+  }
+  o.warmup_s = parse_seconds("--warmup", warmup, true);
+  {
+    const auto v = parse_int_list("--repeat", repeat, 1, 1000);
+    if (v.size() != 1) throw usage_error("--repeat: takes one value");
+    o.repeat = static_cast<int>(v[0]);
+  }
+  {
+    const auto v = parse_int_list("--sample-every", sample_every, 1, 1 << 20);
+    if (v.size() != 1) throw usage_error("--sample-every: takes one value");
+    o.sample_every = static_cast<uint32_t>(v[0]);
+  }
+  if (!timeout.empty()) o.timeout_s = parse_seconds("--timeout", timeout, false);
+  if (o.format != "table" && o.format != "csv" && o.format != "json")
+    throw usage_error("--format: unknown format '" + o.format + "' (accepted: table, csv, json)");
+  for (const auto& [name, text] : param_text) {
+    if (text.empty()) continue;
+    const ParamSpec* spec = nullptr;
+    for (const auto& d : Registry::get().all())
+      for (const auto& p : d.params)
+        if (p.name == name) spec = &p;
+    o.params[name] = parse_int_list(flag_of(name), text, spec->min, spec->max);
+  }
+  return o;
+}
+
+std::vector<PlanItem> expand(const Options& o, const Topology& topo) {
+  for (const auto& pin : o.pins)
+    if (std::string err = topo.validate_policy(pin); !err.empty())
+      throw usage_error("--pin: " + err + " (accepted: none, compact, scatter, or a PU list of " +
+                        [&] {
+                          std::vector<std::string> s;
+                          for (int p : topo.pus()) s.push_back(std::to_string(p));
+                          return join(s, ",");
+                        }() + ")");
+  std::vector<int64_t> procs = o.procs;
+  if (procs.empty()) procs.push_back(static_cast<int64_t>(topo.pus().size()));
+
+  std::vector<PlanItem> plan;
+  for (const auto& prim : o.primitives) {
+    const WorkloadDef* def = o.workload.empty() ? Registry::get().default_for(prim) : Registry::get().find(o.workload);
+    if (!def) throw usage_error("--primitive: '" + prim + "' has no default workload; name one with --workload");
+    if (std::find(def->primitives.begin(), def->primitives.end(), prim) == def->primitives.end())
+      throw usage_error("--workload: '" + def->name + "' does not drive primitive '" + prim +
+                        "' (it takes: " + join(def->primitives) + ")");
+    for (const auto& [name, vals] : o.params) {
+      (void)vals;
+      if (std::none_of(def->params.begin(), def->params.end(), [&](const ParamSpec& p) { return p.name == name; }))
+        throw usage_error(flag_of(name) + ": not a parameter of workload '" + def->name + "'");
+    }
+    if (o.unsafe && def->name != "counter") throw usage_error("--unsafe: only the counter workload has an unsafe mode");
+
+    std::vector<std::string> backends;
+    for (const auto& b : o.backends) {
+      if (b == "all") {
+        for (const auto& x : backend_names())
+          if (def->make(prim, x) && std::find(backends.begin(), backends.end(), x) == backends.end()) backends.push_back(x);
+      } else if (std::find(backends.begin(), backends.end(), b) == backends.end()) {
+        backends.push_back(b);
+      }
+    }
+    // Cartesian product of the workload's parameters (defaults where not given).
+    std::vector<std::map<std::string, int64_t>> combos{{}};
+    for (const auto& spec : def->params) {
+      auto it = o.params.find(spec.name);
+      const std::vector<int64_t> vals = it == o.params.end() ? std::vector<int64_t>{spec.def} : it->second;
+      std::vector<std::map<std::string, int64_t>> next;
+      for (const auto& c : combos)
+        for (int64_t v : vals) {
+          auto m = c;
+          m[spec.name] = v;
+          next.push_back(std::move(m));
+        }
+      combos = std::move(next);
+    }
+    for (const auto& b : backends) {
+      std::optional<Instance> inst = def->make(prim, b);
+      if (!inst)
+        throw usage_error("--backend: '" + b + "' does not implement primitive '" + prim + "' (it is implemented by: " +
+                          join(Registry::get().backends_for(prim)) + ")");
+      for (const auto& pin : o.pins)
+        for (int64_t n : procs)
+          for (const auto& params : combos) {
+            PlanItem item;
+            item.def = def;
+            item.instance = *inst;
+            item.pin = pin;
+            item.cfg.workload = def->name;
+            item.cfg.primitive = prim;
+            item.cfg.backend = b;
+            item.cfg.procs = static_cast<int>(n);
+            item.cfg.params = params;
+            item.cfg.duration_s = o.duration_s;
+            item.cfg.ops_per_worker = o.ops;
+            item.cfg.warmup_s = o.warmup_s;
+            item.cfg.sample_every = o.sample_every;
+            item.cfg.unsafe = o.unsafe;
+            plan.push_back(std::move(item));
+          }
+    }
+  }
+  return plan;
+}
+
+std::string list_text() {
+  std::ostringstream s;
+  const auto& reg = Registry::get();
+  s << "Primitives (default workload; backends):\n";
+  for (const auto& p : reg.primitives()) {
+    const WorkloadDef* d = reg.default_for(p);
+    s << "  " << p << "  (" << (d ? d->name : "-") << "; " << join(reg.backends_for(p)) << ")\n";
+  }
+  s << "\nBackends: " << join(backend_names()) << "\n";
+  s << "\nRole x backend (yes = supported):\n  " << std::string(12, ' ');
+  for (const auto& b : backend_names()) s << b << std::string(b.size() < 8 ? 8 - b.size() : 1, ' ');
+  s << "\n";
+  for (const auto& p : reg.primitives()) {
+    s << "  " << p << std::string(p.size() < 12 ? 12 - p.size() : 1, ' ');
+    const auto have = reg.backends_for(p);
+    for (const auto& b : backend_names()) {
+      const char* mark = std::find(have.begin(), have.end(), b) != have.end() ? "yes" : "-";
+      s << mark << std::string(b.size() < 8 ? 8 - std::string(mark).size() : 1, ' ');
+    }
+    s << "\n";
+  }
+  s << "\nWorkloads:\n";
+  for (const auto& d : reg.all()) {
+    s << "  " << d.name << " — " << d.description << "\n";
+    s << "      primitives: " << join(d.primitives) << "\n";
+    for (const auto& p : d.params)
+      s << "      " << flag_of(p.name) << "  " << p.help << " (default " << p.def << ")\n";
+  }
+  return s.str();
+}
+
+std::string list_json() {
+  nlohmann::json j;
+  const auto& reg = Registry::get();
+  j["backends"] = backend_names();
+  j["primitives"] = nlohmann::json::array();
+  for (const auto& p : reg.primitives()) {
+    const WorkloadDef* d = reg.default_for(p);
+    j["primitives"].push_back({{"name", p}, {"default_workload", d ? d->name : ""}, {"backends", reg.backends_for(p)}});
+  }
+  j["workloads"] = nlohmann::json::array();
+  for (const auto& d : reg.all()) {
+    nlohmann::json w{{"name", d.name}, {"description", d.description}, {"primitives", d.primitives},
+                     {"default_for", d.default_for}};
+    w["params"] = nlohmann::json::array();
+    for (const auto& p : d.params)
+      w["params"].push_back({{"name", p.name}, {"flag", flag_of(p.name)}, {"help", p.help}, {"default", p.def}});
+    j["workloads"].push_back(w);
+  }
+  return j.dump(2);
+}
+
+}  // namespace ipcsync::harness

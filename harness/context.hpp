@@ -1,0 +1,25 @@
+// context.hpp — the host fingerprint written beside every CSV (see docs/results-format.md).
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "harness/topology.hpp"
+
+namespace ipcsync::harness {
+
+struct HostContext {
+  nlohmann::json host;                // host-level keys (topology, kernel, compiler, ...)
+  std::string host_id;                // <hostname>-<8 hex>
+  std::string host_name;
+  std::vector<std::string> warnings;  // gbench-style ***WARNING*** lines
+};
+
+// collect_context(): reads the machine (hwloc, /proc, /sys, uname) and the build.
+HostContext collect_context(const Topology& topo);
+
+// git_commit(): the source tree's commit (with "-dirty"), or "unknown".
+std::string git_commit();
+
+}  // namespace ipcsync::harness

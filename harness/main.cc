@@ -1,0 +1,145 @@
+// main.cc — bench: run a matrix of workload configurations and report them.
+//
+// Exit status: 0 all rows ok; 1 some row failed (verify_failed, timeout, crashed, error);
+// 2 bad input (one line on stderr, nothing spawned); 128+signo after SIGINT/SIGTERM/SIGHUP,
+// with every worker killed and reaped first.
+#include <unistd.h>
+
+#include <cstdio>
+#include <ctime>
+#include <iostream>
+#include <nlohmann/json.hpp>
+
+#include "harness/clock.hpp"
+#include "harness/config.hpp"
+#include "harness/context.hpp"
+#include "harness/output.hpp"
+#include "harness/runner.hpp"
+#include "harness/topology.hpp"
+
+using namespace ipcsync::harness;
+
+namespace {
+
+std::string make_run_id() {
+  const std::time_t t = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char b[32];
+  std::strftime(b, sizeof b, "%Y%m%dT%H%M%SZ", &tm);
+  return std::string(b) + "-" + std::to_string(getpid());
+}
+
+int run(int argc, char** argv) {
+  Options opt;
+  try {
+    opt = parse_options(argc, argv);
+  } catch (const usage_error& e) {
+    std::cerr << "bench: " << e.what() << "\n";
+    return 2;
+  }
+  if (opt.help) return 0;
+  if (opt.list) {
+    std::cout << (opt.format == "json" ? list_json() + "\n" : list_text());
+    return 0;
+  }
+
+  Topology topo;
+  std::vector<PlanItem> plan;
+  try {
+    plan = expand(opt, topo);
+  } catch (const usage_error& e) {
+    std::cerr << "bench: " << e.what() << "\n";
+    return 2;
+  }
+
+  SignalGate gate;  // from here on SIGINT/SIGTERM are handled at our wait points
+  Clock::calibrate();
+  HostContext ctx = collect_context(topo);
+  const std::string run_id = make_run_id();
+  for (const auto& item : plan)
+    if (item.cfg.procs > static_cast<int>(topo.pus().size())) {
+      ctx.warnings.push_back("procs " + std::to_string(item.cfg.procs) + " > " + std::to_string(topo.pus().size()) +
+                             " PUs: oversubscribed rows are flagged");
+      break;
+    }
+  nlohmann::json run_entry{{"run_id", run_id},          {"date", make_run_id().substr(0, 16)},
+                           {"command_line", opt.command_line}, {"git_commit", git_commit()},
+                           {"warnings", ctx.warnings}};
+
+  const std::string path = opt.out.empty() ? default_results_path(opt.results_dir, ctx.host_name) : opt.out;
+  std::unique_ptr<ResultsFile> file;
+  try {
+    file = std::make_unique<ResultsFile>(path, ctx, run_entry);
+  } catch (const std::exception& e) {
+    std::cerr << "bench: " << e.what() << "\n";
+    return 2;
+  }
+  for (const auto& w : ctx.warnings) std::cerr << "***WARNING*** " << w << "\n";
+
+  const bool table = opt.format == "table";
+  const bool tty = isatty(STDERR_FILENO);
+  Table tab;
+  if (table) {
+    std::cout << "ipcsync bench  host " << ctx.host_id << "  " << topo.cpu_model() << "  (" << topo.pus().size()
+              << " PUs)  clock " << Clock::source() << ", overhead " << Clock::overhead_ns() << " ns\n";
+    tab.header(std::cout);
+  } else if (opt.format == "csv") {
+    std::cout << csv_header() << "\n";
+  }
+  std::vector<RunResult> rows;
+  nlohmann::json json_rows = nlohmann::json::array();
+  int failures = 0;
+  const std::size_t total = plan.size() * static_cast<std::size_t>(opt.repeat);
+  std::size_t done = 0;
+  try {
+    for (const auto& item : plan) {
+      const PinPlan pins = topo.plan(item.pin, item.cfg.procs);
+      const double timeout = opt.timeout_s > 0 ? opt.timeout_s
+                             : item.cfg.ops_per_worker ? 120.0
+                                                       : item.cfg.warmup_s + item.cfg.duration_s * 2 + 10.0;
+      for (int rep = 0; rep < opt.repeat; ++rep) {
+        if (tty) {
+          std::cerr << "\r\033[K[" << ++done << "/" << total << "] " << item.cfg.workload << "/" << item.cfg.primitive
+                    << "/" << item.cfg.backend << " procs " << item.cfg.procs << " pin " << item.pin << " rep " << rep
+                    << std::flush;
+        }
+        RunResult r = run_once(item.instance, item.cfg, pins, topo, gate, timeout);
+        r.repetition = rep;
+        if (tty) std::cerr << "\r\033[K" << std::flush;
+        if (r.status != "ok") ++failures;
+        file->append(csv_row(r, run_id, ctx.host_id));
+        if (table) tab.row(std::cout, r);
+        else if (opt.format == "csv") std::cout << csv_row(r, run_id, ctx.host_id) << "\n";
+        else json_rows.push_back(row_json(r, run_id, ctx.host_id));
+        std::cout << std::flush;
+        rows.push_back(std::move(r));
+      }
+    }
+  } catch (const interrupted& e) {
+    if (tty) std::cerr << "\r\033[K";
+    std::cerr << "bench: interrupted by signal " << e.signo() << "; workers stopped, " << rows.size()
+              << " rows kept in " << file->csv_path() << "\n";
+    return 128 + e.signo();
+  }
+  if (table) {
+    tab.summary(std::cout, rows);
+    std::cout << "results: " << file->csv_path() << " (context " << file->json_path() << ")\n";
+  } else if (opt.format == "json") {
+    nlohmann::json out{{"context", ctx.host}, {"run", run_entry}, {"rows", json_rows}};
+    std::cout << out.dump(2) << "\n";
+  }
+  if (failures) std::cerr << "bench: " << failures << " run(s) failed; see the status column\n";
+  return failures ? 1 : 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    return run(argc, argv);
+  } catch (const std::exception& e) {
+    std::cerr << "bench: error: " << e.what() << "\n";
+    return 1;
+  }
+}

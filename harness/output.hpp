@@ -1,0 +1,53 @@
+// output.hpp — CSV rows, the JSON context file, and the human table (docs/results-format.md).
+#pragma once
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "harness/context.hpp"
+#include "harness/runner.hpp"
+
+namespace ipcsync::harness {
+
+inline constexpr int kSchemaVersion = 1;
+
+// csv_header(): the fixed header line (no newline).
+std::string csv_header();
+// csv_row(): one RFC 4180 row (no newline).
+std::string csv_row(const RunResult& r, const std::string& run_id, const std::string& host_id);
+// row_json(): the same row as a JSON object (for --format json).
+nlohmann::json row_json(const RunResult& r, const std::string& run_id, const std::string& host_id);
+// result_name(): gbench-style identity, e.g. counter/lock/native/procs:8/pin:compact/cs_ns:0.
+std::string result_name(const RunResult& r);
+
+// ResultsFile: appends rows to a CSV (header written when the file is new) and keeps the JSON
+// context beside it (<stem>.json): host keys once, one `runs` entry per bench call.
+class ResultsFile {
+ public:
+  // path: the CSV; created with its directories. Throws std::runtime_error when the existing
+  // file's header is not this schema's (the message names the file).
+  ResultsFile(const std::string& path, const HostContext& ctx, const nlohmann::json& run_entry);
+  void append(const std::string& row);
+  const std::string& csv_path() const noexcept { return csv_path_; }
+  const std::string& json_path() const noexcept { return json_path_; }
+
+ private:
+  std::string csv_path_, json_path_;
+  std::ofstream csv_;
+};
+
+// default_results_path(): <dir>/<host_name>/<YYYY-MM-DD>.csv
+std::string default_results_path(const std::string& dir, const std::string& host_name);
+
+// Table: the human-readable stdout report.
+class Table {
+ public:
+  void header(std::ostream& os) const;
+  void row(std::ostream& os, const RunResult& r) const;
+  // summary(): per configuration, median and min–max over repetitions (when repeat > 1).
+  void summary(std::ostream& os, const std::vector<RunResult>& rows) const;
+};
+
+}  // namespace ipcsync::harness

@@ -1,0 +1,51 @@
+// registry.cc — the workload registry.
+#include <algorithm>
+#include <set>
+#include <stdexcept>
+
+#include "harness/backends.hpp"
+#include "harness/workload.hpp"
+
+namespace ipcsync::harness {
+
+Registry& Registry::get() {
+  static Registry r;
+  return r;
+}
+
+void Registry::add(WorkloadDef def) {
+  if (find(def.name)) throw std::logic_error("duplicate workload name: " + def.name);
+  for (const auto& d : defs_)
+    if (d.description == def.description) throw std::logic_error("duplicate workload description: " + def.name);
+  defs_.push_back(std::move(def));
+  std::sort(defs_.begin(), defs_.end(), [](const auto& a, const auto& b) { return a.name < b.name; });
+}
+
+const WorkloadDef* Registry::find(const std::string& name) const {
+  for (const auto& d : defs_)
+    if (d.name == name) return &d;
+  return nullptr;
+}
+
+const WorkloadDef* Registry::default_for(const std::string& primitive) const {
+  for (const auto& d : defs_)
+    if (std::find(d.default_for.begin(), d.default_for.end(), primitive) != d.default_for.end()) return &d;
+  return nullptr;
+}
+
+std::vector<std::string> Registry::primitives() const {
+  std::set<std::string> s;
+  for (const auto& d : defs_) s.insert(d.primitives.begin(), d.primitives.end());
+  return {s.begin(), s.end()};
+}
+
+std::vector<std::string> Registry::backends_for(const std::string& primitive) const {
+  std::vector<std::string> out;
+  const WorkloadDef* d = default_for(primitive);
+  if (!d) return out;
+  for (const auto& b : backend_names())
+    if (d->make(primitive, b)) out.push_back(b);
+  return out;
+}
+
+}  // namespace ipcsync::harness

@@ -1,0 +1,75 @@
+// runner.hpp — one run of one configuration: fork, pin, gate, measure, reap, verify.
+//
+// The parent blocks SIGINT, SIGTERM, SIGHUP and SIGCHLD for its whole life and reads them from
+// a signalfd, so it has one wait point (poll) for children exiting, signals and its own timers.
+// Children: PR_SET_PDEATHSIG(SIGKILL) (they die with the parent), ignore SIGINT (the parent
+// decides), pin with hwloc before touching shared state, report ready through a pipe, and wait
+// on the start gate. A watchdog SIGKILLs and reaps every worker of a run that overruns
+// (status `timeout`); a worker killed by a signal makes the run `crashed`. Shared state is an
+// anonymous mapping, so nothing can be left in /dev/shm.
+#pragma once
+
+#include <signal.h>
+
+#include <cstdint>
+#include <exception>
+#include <string>
+#include <vector>
+
+#include "harness/histogram.hpp"
+#include "harness/topology.hpp"
+#include "harness/workload.hpp"
+
+namespace ipcsync::harness {
+
+// interrupted: SIGINT/SIGTERM/SIGHUP arrived; every worker has been killed and reaped.
+class interrupted : public std::exception {
+ public:
+  explicit interrupted(int signo) : signo_(signo) {}
+  int signo() const noexcept { return signo_; }
+  const char* what() const noexcept override { return "interrupted"; }
+
+ private:
+  int signo_;
+};
+
+// SignalGate: blocks the signals the parent handles and owns the signalfd. One per process.
+class SignalGate {
+ public:
+  SignalGate();
+  ~SignalGate();
+  SignalGate(const SignalGate&) = delete;
+  SignalGate& operator=(const SignalGate&) = delete;
+  int fd() const noexcept { return fd_; }
+  const sigset_t& old_mask() const noexcept { return old_; }
+  // check(): throws interrupted if SIGINT/SIGTERM/SIGHUP is pending (non-blocking).
+  void check();
+
+ private:
+  int fd_ = -1;
+  sigset_t old_;
+};
+
+struct RunResult {
+  RunConfig cfg;
+  std::string pin;
+  std::vector<int> pus;
+  bool oversubscribed = false;
+  int repetition = 0;
+  std::string timestamp;
+  std::string status = "ok";  // ok, verify_failed, timeout, crashed, error
+  std::string detail;
+  uint64_t ops = 0;
+  double seconds = 0;
+  double ops_per_sec = 0;
+  uint64_t ops_min = 0, ops_max = 0;
+  double fairness = 0;
+  LogHistogram latency;
+  LogHistogram wakeup;
+};
+
+// run_once(): runs `inst` under `cfg` with `plan`; throws interrupted on a signal.
+RunResult run_once(const Instance& inst, const RunConfig& cfg, const PinPlan& plan, const Topology& topo,
+                   SignalGate& gate, double timeout_s);
+
+}  // namespace ipcsync::harness

@@ -1,0 +1,169 @@
+// workload.hpp — what a workload is, and the loop every worker runs.
+//
+// A workload is one file in workloads/ that registers a WorkloadDef: a name, a one-line
+// description, the primitives (roles) it drives, its parameters with defaults, and a factory
+// that instantiates it for one (primitive, backend) pair. The instance is a handful of function
+// pointers produced from templates, so the measured loop is monomorphic: no virtual call on
+// the hot path, and `--backend native,posix,boost,spin` compares implementations in one run.
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "harness/clock.hpp"
+#include "harness/histogram.hpp"
+
+namespace ipcsync::harness {
+
+// The parameters of one run (one configuration, one repetition).
+struct RunConfig {
+  std::string workload, primitive, backend;
+  int procs = 1;
+  std::map<std::string, int64_t> params;  // workload parameters (cs_ns, think_ns, ...)
+  double duration_s = 2.0;                // measured window; ignored when ops_per_worker > 0
+  uint64_t ops_per_worker = 0;            // --ops: fixed work instead of a duration
+  double warmup_s = 0.2;
+  uint32_t sample_every = 64;              // latency sample every k-th op
+  bool unsafe = false;
+  int64_t param(const std::string& k) const {
+    auto it = params.find(k);
+    return it == params.end() ? 0 : it->second;
+  }
+};
+
+// Shared run control, in its own cache lines at the start of the mapping.
+struct alignas(64) Control {
+  std::atomic<uint32_t> go{0};  // start gate (futex word)
+  alignas(64) std::atomic<uint32_t> phase{0};  // kWarmup -> kMeasure -> kStop
+  static constexpr uint32_t kWarmup = 0, kMeasure = 1, kStop = 2;
+};
+
+// One worker's results, each slot in its own 256-byte-aligned block (kMaxCacheline in
+// will-it-scale) so counters never share a line.
+struct alignas(256) WorkerSlot {
+  uint64_t warm_ops = 0;
+  uint64_t ops = 0;
+  uint64_t begin_ns = 0, end_ns = 0;  // CLOCK_MONOTONIC, the worker's measured window
+  int pu = -1;                        // where it actually ran (sched_getcpu at the end)
+  int error = 0;                      // nonzero: body threw; message below
+  char message[160] = {};
+  LogHistogram latency;
+  LogHistogram wakeup;
+};
+
+// Totals handed to verify().
+struct Totals {
+  uint64_t warm_ops = 0, ops = 0;
+  std::vector<uint64_t> per_worker_ops;  // warm + measured, per worker
+};
+
+struct VerifyResult {
+  bool ok = true;
+  std::string detail;
+};
+
+// What a worker body sees.
+struct WorkerEnv {
+  int index = 0;
+  int nprocs = 1;
+  const RunConfig* cfg = nullptr;
+  Control* ctl = nullptr;
+  WorkerSlot* slot = nullptr;
+};
+
+// One workload instantiated for (primitive, backend).
+struct Instance {
+  std::size_t shared_bytes = 0;
+  void (*init)(void* shared, const RunConfig&) = nullptr;   // parent, before fork
+  void (*body)(void* shared, WorkerEnv&) = nullptr;         // each worker
+  VerifyResult (*verify)(void* shared, const RunConfig&, const Totals&) = nullptr;  // parent
+  void (*destroy)(void* shared) = nullptr;                  // parent, after the run
+};
+
+struct ParamSpec {
+  std::string name;     // key in RunConfig::params, e.g. "cs_ns"; flag is --cs-ns
+  std::string help;
+  int64_t def = 0;
+  int64_t min = 0;
+  int64_t max = INT64_MAX;
+};
+
+struct WorkloadDef {
+  std::string name;
+  std::string description;
+  std::vector<std::string> primitives;       // roles it can drive
+  std::vector<std::string> default_for;      // primitives whose default workload this is
+  std::vector<ParamSpec> params;
+  std::function<std::optional<Instance>(const std::string& primitive, const std::string& backend)> make;
+};
+
+class Registry {
+ public:
+  static Registry& get();
+  void add(WorkloadDef def);
+  const std::vector<WorkloadDef>& all() const noexcept { return defs_; }
+  const WorkloadDef* find(const std::string& name) const;
+  const WorkloadDef* default_for(const std::string& primitive) const;
+  std::vector<std::string> primitives() const;  // every role some workload drives, sorted
+  std::vector<std::string> backends_for(const std::string& primitive) const;  // supported ones
+ private:
+  std::vector<WorkloadDef> defs_;
+};
+
+struct Registrar {
+  explicit Registrar(WorkloadDef def) { Registry::get().add(std::move(def)); }
+};
+
+// run_ops(): the measured loop. Runs `op` through the warm-up phase, then counts and (every
+// sample_every-th op) times it until the stop phase or ops_per_worker; `after` (think time) runs
+// after each op, outside the timed span. Records everything in env.slot.
+template <class Op, class After>
+inline void run_ops(WorkerEnv& env, Op&& op, After&& after) {
+  Control& ctl = *env.ctl;
+  WorkerSlot& slot = *env.slot;
+  uint64_t warm = 0;
+  while (ctl.phase.load(std::memory_order_relaxed) == Control::kWarmup) {
+    op();
+    after();
+    ++warm;
+  }
+  LogHistogram& hist = slot.latency;
+  hist.clear();
+  const uint64_t limit = env.cfg->ops_per_worker;
+  const uint32_t every = env.cfg->sample_every;
+  const double ns_per_tick = Clock::to_ns(1000) / 1000.0;
+  uint64_t n = 0;
+  uint32_t k = every;
+  slot.begin_ns = Clock::mono_ns();
+  for (;;) {
+    if (limit ? n >= limit : ctl.phase.load(std::memory_order_relaxed) == Control::kStop) break;
+    if (--k == 0) {
+      k = every;
+      const uint64_t t0 = Clock::ticks();
+      op();
+      const uint64_t t1 = Clock::ticks();
+      hist.record(static_cast<uint64_t>(static_cast<double>(t1 - t0) * ns_per_tick));
+    } else {
+      op();
+    }
+    after();
+    ++n;
+  }
+  slot.end_ns = Clock::mono_ns();
+  slot.warm_ops = warm;
+  slot.ops = n;
+}
+
+}  // namespace ipcsync::harness
+
+#define IPCSYNC_CONCAT_(a, b) a##b
+#define IPCSYNC_CONCAT(a, b) IPCSYNC_CONCAT_(a, b)
+// IPCSYNC_WORKLOAD(def): registers a WorkloadDef at static-initialisation time.
+#define IPCSYNC_WORKLOAD(...) \
+  static const ::ipcsync::harness::Registrar IPCSYNC_CONCAT(ipcsync_registrar_, __LINE__)(__VA_ARGS__)

@@ -1,0 +1,53 @@
+// errors.hpp — the exception types of ipcsync, one header for all primitives.
+//
+// Python's multiprocessing raises these as RuntimeError, ValueError, BrokenBarrierError,
+// queue.Full and queue.Empty; ipcsync maps each to a type of its own so callers can catch
+// precisely. All derive from ipcsync::error (itself a std::logic_error or std::runtime_error
+// depending on whether the cause is misuse or a run-time state).
+#pragma once
+
+#include <stdexcept>
+#include <string>
+
+namespace ipcsync {
+
+// error: base of every ipcsync exception.
+class error : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// not_owner: RLock released by a process/thread that does not own it; Condition wait/notify
+// without holding its lock (Python: RuntimeError).
+class not_owner : public error {
+ public:
+  explicit not_owner(const std::string& what) : error(what) {}
+};
+
+// over_release: a BoundedSemaphore released above its initial value, a JoinableQueue's
+// task_done() called more times than items were put, or a Lock released while unlocked
+// (Python: ValueError).
+class over_release : public error {
+ public:
+  explicit over_release(const std::string& what) : error(what) {}
+};
+
+// broken_barrier: the Barrier was aborted, reset while this process waited, or a wait timed out
+// (Python: threading.BrokenBarrierError).
+class broken_barrier : public error {
+ public:
+  explicit broken_barrier(const std::string& what) : error(what) {}
+};
+
+// queue_full / queue_empty: non-blocking or timed put/get found no room / no item
+// (Python: queue.Full / queue.Empty).
+class queue_full : public error {
+ public:
+  explicit queue_full(const std::string& what) : error(what) {}
+};
+class queue_empty : public error {
+ public:
+  explicit queue_empty(const std::string& what) : error(what) {}
+};
+
+}  // namespace ipcsync

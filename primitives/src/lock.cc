@@ -1,0 +1,106 @@
+// lock.cc — Lock's contended paths (the fast paths are inline in lock.hpp).
+//
+// The protocol, with four words on one cache line:
+//   owner_     0 or the holder's tid (what acquire CASes and release stores).
+//   waiters_   contenders that announced themselves and may sleep.
+//   awake_     1 while some contender is awake (the spinner, or the waiter a release just woke);
+//              releases do not wake anyone while it is set.
+//   wake_seq_  the futex word parked waiters sleep on; every wake bumps it first.
+// Wake-up safety:
+//   * A release that saw waiters_ == 0 used a plain store; a waiter announcing at the same time
+//     issues heavy_barrier() after its announcement, so either the release's re-check of
+//     waiters_ sees it, or the waiter's load of owner_ sees the store.
+//   * While waiters_ > 0 every release is a seq_cst exchange followed by seq_cst loads, and a
+//     waiter that clears awake_ does so with a seq_cst store before re-reading owner_: one of the
+//     two always sees the other's write (Dekker), so nobody sleeps on a free lock unwoken.
+//   * A waiter reads wake_seq_ before it checks owner_, and sleeps only while wake_seq_ still
+//     holds that value: a wake issued after its check makes FUTEX_WAIT return at once.
+#include "ipcsync/lock.hpp"
+
+#include <algorithm>
+
+namespace ipcsync {
+namespace {
+// kParkSlice: a parked waiter re-checks at least this often, clearing a stuck awake_ flag whose
+// holder died between being woken and running.
+constexpr auto kParkSlice = std::chrono::milliseconds(100);
+}  // namespace
+
+void Lock::wake_one() noexcept {
+  if (waiters_.load(std::memory_order_seq_cst) == 0) return;
+  if (awake_.load(std::memory_order_seq_cst) != 0) return;  // someone awake will take it
+  if (awake_.exchange(1, std::memory_order_seq_cst) != 0) return;
+  // The woken waiter inherits awake_. If nobody was asleep, the announced waiters have not
+  // reached FUTEX_WAIT yet and will see wake_seq_ changed; give the flag back.
+  wake_seq_.fetch_add(1, std::memory_order_seq_cst);
+  if (futex_wake(wake_seq_, 1) == 0) awake_.store(0, std::memory_order_seq_cst);
+}
+
+bool Lock::acquire_slow(deadline until) noexcept {
+  const uint32_t self = detail::self_id();
+  auto try_take = [&] {
+    uint32_t expected = 0;
+    return owner_.load(std::memory_order_relaxed) == 0 &&
+           owner_.compare_exchange_weak(expected, self, std::memory_order_acquire, std::memory_order_relaxed);
+  };
+
+  // Phase 1: spin, if no other contender is awake already.
+  bool awake = false;
+  if (awake_.load(std::memory_order_relaxed) == 0) {
+    uint32_t zero = 0;
+    awake = awake_.compare_exchange_strong(zero, 1, std::memory_order_relaxed);
+  }
+  if (awake && spin_until(try_take)) {
+    awake_.store(0, std::memory_order_relaxed);
+    return true;
+  }
+  if (until != kNoDeadline && mono_clock::now() >= until) {
+    if (awake) awake_.store(0, std::memory_order_seq_cst);
+    return try_acquire();
+  }
+
+  // Phase 2: announce, barrier, sleep on wake_seq_.
+  waiters_.fetch_add(1, std::memory_order_seq_cst);
+  detail::heavy_barrier();
+  bool got = false;
+  for (;;) {
+    const uint32_t seq = wake_seq_.load(std::memory_order_seq_cst);
+    uint32_t v = owner_.load(std::memory_order_seq_cst);
+    if (v == 0) {
+      if (owner_.compare_exchange_strong(v, self, std::memory_order_acquire, std::memory_order_relaxed)) {
+        got = true;
+        break;
+      }
+      continue;
+    }
+    if (awake) {  // about to sleep: let releases wake someone again, then re-check
+      awake_.store(0, std::memory_order_seq_cst);
+      awake = false;
+      continue;
+    }
+    const deadline slice = std::min(until, deadline_after(kParkSlice));
+    if (futex_wait(wake_seq_, seq, slice) == wait_status::timed_out) {
+      if (until != kNoDeadline && mono_clock::now() >= until) {
+        got = try_acquire();
+        break;
+      }
+      // A quiet slice: if a flag holder died, nobody would wake us. Clearing a live holder's
+      // flag costs at most one extra wake.
+      if (wake_seq_.load(std::memory_order_relaxed) == seq) awake_.store(0, std::memory_order_seq_cst);
+      continue;
+    }
+    // Woken (or a wake happened since we read seq): we may hold the flag the waker raised.
+    awake = true;
+    if (spin_until(try_take)) {
+      got = true;
+      break;
+    }
+  }
+  waiters_.fetch_sub(1, std::memory_order_seq_cst);
+  if (awake) awake_.store(0, std::memory_order_seq_cst);
+  // Leaving without the lock (timeout) may have swallowed a wake meant for the others.
+  if (!got && owner_.load(std::memory_order_seq_cst) == 0) wake_one();
+  return got;
+}
+
+}  // namespace ipcsync

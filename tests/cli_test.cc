@@ -1,0 +1,241 @@
+// cli_test.cc — the bench executable as a user meets it: bad input (one line, exit 2, nothing
+// spawned or written), --help/--list, the CSV header and JSON context, and a clean stop on
+// SIGINT (exit 130, no worker left, nothing left in /dev/shm).
+#include <catch2/catch.hpp>
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <regex>
+#include <set>
+#include <thread>
+
+#include "support.hpp"
+
+using namespace ipcsync::test;
+namespace fs = std::filesystem;
+
+namespace {
+
+const std::string kBench = IPCSYNC_BENCH_EXE;
+
+fs::path temp_dir() {
+  static int n = 0;
+  fs::path p = fs::temp_directory_path() / ("ipcsync-cli-" + std::to_string(getpid()) + "-" + std::to_string(n++));
+  fs::remove_all(p);
+  fs::create_directories(p);
+  return p;
+}
+
+std::set<std::string> dev_shm() {
+  std::set<std::string> s;
+  for (const auto& e : fs::directory_iterator("/dev/shm")) s.insert(e.path().filename().string());
+  return s;
+}
+
+// Processes whose environment carries `marker` (the workers of one bench, whoever reaped them).
+std::vector<int> processes_with_env(const std::string& marker) {
+  std::vector<int> pids;
+  for (const auto& e : fs::directory_iterator("/proc")) {
+    const std::string name = e.path().filename().string();
+    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+    std::ifstream in(e.path() / "environ", std::ios::binary);
+    std::string env((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    if (env.find(marker) != std::string::npos) pids.push_back(std::stoi(name));
+  }
+  return pids;
+}
+
+std::size_t lines(const std::string& s) {
+  return static_cast<std::size_t>(std::count(s.begin(), s.end(), '\n'));
+}
+
+}  // namespace
+
+TEST_CASE("cli: bad input gets one line naming the flag and exit 2 and nothing is run", "[cli]") {
+  const fs::path dir = temp_dir();
+  const std::string out = (dir / "r.csv").string();
+  struct Case {
+    std::vector<std::string> args;
+    std::string must_mention;
+  };
+  const std::vector<Case> cases = {
+      {{"--primitive", "mutexx"}, "--primitive"},
+      {{"--primitive", "lock", "--backend", "fastest"}, "--backend"},
+      {{"--primitive", "lock", "--pin", "diagonal"}, "--pin"},
+      {{"--primitive", "lock", "--procs", "0"}, "--procs"},
+      {{"--primitive", "lock", "--procs", "-2"}, "--procs"},
+      {{"--primitive", "lock", "--procs", "eight"}, "--procs"},
+      {{"--primitive", "lock", "--procs", "100000"}, "--procs"},
+      {{"--primitive", "lock", "--cs-ns", "-5"}, "--cs-ns"},
+      {{"--primitive", "lock", "--cs-ns", "abc"}, "--cs-ns"},
+      {{"--primitive", "lock", "--duration", "0"}, "--duration"},
+      {{"--primitive", "lock", "--duration", "-1"}, "--duration"},
+      {{"--primitive", "lock", "--duration", "soon"}, "--duration"},
+      {{"--primitive", "lock", "--repeat", "0"}, "--repeat"},
+      {{"--primitive", "lock", "--pin", "0,4096"}, "--pin"},
+      {{"--primitive", "lock", "--format", "xml"}, "--format"},
+      {{"--primitive", "lock", "--workload", "nope"}, "--workload"},
+      {{"--primitive", "lock", "--frobnicate"}, "frobnicate"},
+      {{"--procs", "2"}, "--primitive"},
+  };
+  for (const auto& c : cases) {
+    std::vector<std::string> argv{kBench};
+    argv.insert(argv.end(), c.args.begin(), c.args.end());
+    argv.insert(argv.end(), {"--out", out, "--duration", "0.05"});
+    if (c.must_mention == "--duration") argv.resize(argv.size() - 2);  // keep the bad --duration alone
+    std::string shown;
+    for (const auto& a : c.args) shown += a + " ";
+    INFO("bench " << shown);
+    const CmdResult r = run_cmd(argv);
+    CHECK(r.status == 2);
+    CHECK(lines(r.err) == 1);
+    CHECK(r.err.rfind("bench: ", 0) == 0);
+    CHECK(r.err.find(c.must_mention) != std::string::npos);
+    CHECK(r.out.empty());
+    CHECK_FALSE(fs::exists(out));  // nothing ran, nothing was written
+  }
+  fs::remove_all(dir);
+}
+
+TEST_CASE("cli: unknown values list what is accepted", "[cli]") {
+  const CmdResult r = run_cmd({kBench, "--primitive", "mutexx"});
+  CHECK(r.err.find("accepted: lock, semaphore") != std::string::npos);
+  const CmdResult b = run_cmd({kBench, "--primitive", "lock", "--backend", "fast"});
+  CHECK(b.err.find("native") != std::string::npos);
+  CHECK(b.err.find("posix") != std::string::npos);
+}
+
+TEST_CASE("cli: --help and --list", "[cli]") {
+  const CmdResult h = run_cmd({kBench, "--help"});
+  CHECK(h.status == 0);
+  CHECK(h.out.find("--primitive") != std::string::npos);
+  CHECK(h.out.find("--pin") != std::string::npos);
+  const CmdResult l = run_cmd({kBench, "--list"});
+  CHECK(l.status == 0);
+  CHECK(l.out.find("counter") != std::string::npos);
+  CHECK(l.out.find("Role x backend") != std::string::npos);
+  const CmdResult j = run_cmd({kBench, "--list", "--format", "json"});
+  REQUIRE(j.status == 0);
+  const auto js = nlohmann::json::parse(j.out);
+  CHECK(js["primitives"].size() >= 2);
+  CHECK(js["primitives"][0].contains("default_workload"));
+  CHECK(js["primitives"][0].contains("backends"));
+  CHECK(js["workloads"][0]["params"].size() >= 2);
+}
+
+TEST_CASE("cli: a run writes the fixed CSV header with one row per repetition and the JSON context", "[cli][output]") {
+  const fs::path dir = temp_dir();
+  const std::string out = (dir / "run.csv").string();
+  const CmdResult r = run_cmd({kBench, "--primitive", "lock,semaphore", "--backend", "native,posix", "--procs", "2",
+                               "--duration", "0.05", "--warmup", "0.01", "--repeat", "2", "--out", out});
+  REQUIRE(r.status == 0);
+  CHECK(r.out.find("counter") != std::string::npos);
+  std::ifstream in(out);
+  std::string header;
+  std::getline(in, header);
+  CHECK(header ==
+        "schema_version,timestamp,run_id,host_id,name,workload,primitive,backend,mode,procs,pin,pus,params,"
+        "repetition,ops,seconds,ops_per_sec,ops_min,ops_max,fairness,lat_samples,lat_p50_ns,lat_p90_ns,"
+        "lat_p99_ns,lat_p999_ns,lat_max_ns,wake_p50_ns,wake_p99_ns,wake_max_ns,oversubscribed,status,detail");
+  std::vector<std::string> rows;
+  for (std::string line; std::getline(in, line);) rows.push_back(line);
+  REQUIRE(rows.size() == 2 * 2 * 2);
+  const std::regex row_re(
+      R"(^1,\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ,[^,]+,[^,]+,counter/(lock|semaphore)/(native|posix)/procs:2/pin:compact/cs_ns:0/think_ns:0,counter,(lock|semaphore),(native|posix),processes,2,compact,\d+;\d+,[^,]+,[01],\d+,[0-9.]+,[0-9.]+,\d+,\d+,[0-9.]+,\d+,[0-9.]+,[0-9.]+,[0-9.]+,[0-9.]+,[0-9.]+,,,,[01],ok,"?counter=\d+ expected=\d+"?$)");
+  for (const auto& row : rows) {
+    INFO(row);
+    CHECK(std::regex_match(row, row_re));
+  }
+
+  std::ifstream jin((dir / "run.json").string());
+  const auto ctx = nlohmann::json::parse(jin);
+  for (const char* k : {"json_schema_version", "host_id", "host_name", "cpu_model", "num_cpus", "mhz_per_cpu",
+                        "cpu_scaling_enabled", "aslr_enabled", "topology", "kernel", "os", "compiler", "cxx_flags",
+                        "build_type", "library_versions", "clock", "runs"})
+    CHECK(ctx.contains(k));
+  for (const char* k : {"packages", "cores", "pus", "numa_nodes", "caches", "pu_os_indexes"})
+    CHECK(ctx["topology"].contains(k));
+  for (const char* k : {"ipcsync", "hwloc", "boost", "glibc"}) CHECK(ctx["library_versions"].contains(k));
+  CHECK(ctx["clock"]["overhead_ns"].get<double>() > 0);
+  REQUIRE(ctx["runs"].size() == 1);
+  for (const char* k : {"run_id", "date", "command_line", "git_commit", "warnings"}) CHECK(ctx["runs"][0].contains(k));
+  CHECK(ctx["runs"][0]["command_line"].get<std::string>().find("--primitive lock,semaphore") != std::string::npos);
+
+  // A second run appends rows (no second header) and a second `runs` entry.
+  REQUIRE(run_cmd({kBench, "--primitive", "lock", "--procs", "1", "--duration", "0.05", "--out", out}).status == 0);
+  std::ifstream again(out);
+  std::size_t n = 0, headers = 0;
+  for (std::string line; std::getline(again, line); ++n) headers += line.rfind("schema_version", 0) == 0;
+  CHECK(n == 1 + 8 + 1);
+  CHECK(headers == 1);
+  std::ifstream jin2((dir / "run.json").string());
+  CHECK(nlohmann::json::parse(jin2)["runs"].size() == 2);
+  fs::remove_all(dir);
+}
+
+TEST_CASE("cli: --format csv and json print the rows on stdout", "[cli][output]") {
+  const fs::path dir = temp_dir();
+  const CmdResult c = run_cmd({kBench, "--primitive", "lock", "--procs", "1", "--duration", "0.05", "--format", "csv",
+                               "--out", (dir / "a.csv").string()});
+  REQUIRE(c.status == 0);
+  CHECK(c.out.rfind("schema_version,", 0) == 0);
+  CHECK(lines(c.out) == 2);
+  const CmdResult j = run_cmd({kBench, "--primitive", "lock", "--procs", "1", "--duration", "0.05", "--format", "json",
+                               "--out", (dir / "b.csv").string()});
+  REQUIRE(j.status == 0);
+  const auto js = nlohmann::json::parse(j.out);
+  CHECK(js["rows"].size() == 1);
+  CHECK(js["rows"][0]["status"] == "ok");
+  CHECK(js["context"].contains("topology"));
+  fs::remove_all(dir);
+}
+
+TEST_CASE("cli: --unsafe reports lost updates and still exits 0", "[cli]") {
+  const fs::path dir = temp_dir();
+  const CmdResult r = run_cmd({kBench, "--primitive", "lock", "--procs", "2", "--duration", "0.2", "--unsafe",
+                               "--format", "csv", "--out", (dir / "u.csv").string()});
+  CHECK(r.status == 0);
+  CHECK(r.out.find("lost_updates=") != std::string::npos);
+  fs::remove_all(dir);
+}
+
+TEST_CASE("cli: SIGINT stops the run and kills and reaps every worker and leaves nothing behind", "[cli][signal]") {
+  const fs::path dir = temp_dir();
+  const std::string marker = "IPCSYNC_TEST_MARKER=" + std::to_string(getpid()) + "-sigint";
+  const auto shm_before = dev_shm();
+  const pid_t pid = fork();
+  if (pid == 0) {
+    int devnull = open("/dev/null", O_WRONLY);
+    dup2(devnull, 1);
+    dup2(devnull, 2);
+    putenv(const_cast<char*>(marker.c_str()));
+    // The test process blocks SIGINT elsewhere (SignalGate); start bench with a clean mask.
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, nullptr);
+    execl(kBench.c_str(), kBench.c_str(), "--primitive", "lock", "--procs", "4", "--duration", "30", "--out",
+          (dir / "i.csv").c_str(), static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  // Wait until bench and its 4 workers are up.
+  const auto t0 = std::chrono::steady_clock::now();
+  while (processes_with_env(marker).size() < 5 && elapsed_s(t0) < 10)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  REQUIRE(processes_with_env(marker).size() == 5);
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  kill(pid, SIGINT);
+  const int status = join(pid);
+  CHECK(status == 130);
+  CHECK(elapsed_s(t0) < 10);
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  CHECK(processes_with_env(marker).empty());
+  CHECK(dev_shm() == shm_before);
+  fs::remove_all(dir);
+}

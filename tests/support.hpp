@@ -1,0 +1,104 @@
+// support.hpp — helpers shared by the tests: run a command, fork a child that reports back.
+#pragma once
+
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace ipcsync::test {
+
+struct CmdResult {
+  int status = -1;  // exit status, or 128+signal
+  std::string out, err;
+};
+
+// run_cmd(): fork/exec argv, capture stdout and stderr, wait for it.
+inline CmdResult run_cmd(const std::vector<std::string>& argv, const std::vector<std::string>& env_extra = {}) {
+  int o[2], e[2];
+  if (pipe(o) != 0 || pipe(e) != 0) std::abort();
+  const pid_t pid = fork();
+  if (pid == 0) {
+    dup2(o[1], 1);
+    dup2(e[1], 2);
+    close(o[0]);
+    close(e[0]);
+    for (const auto& kv : env_extra) putenv(const_cast<char*>(kv.c_str()));
+    std::vector<char*> args;
+    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    execv(args[0], args.data());
+    _exit(127);
+  }
+  close(o[1]);
+  close(e[1]);
+  CmdResult r;
+  auto drain = [](int fd, std::string& s) {
+    char buf[4096];
+    ssize_t n;
+    while ((n = read(fd, buf, sizeof buf)) > 0) s.append(buf, static_cast<size_t>(n));
+  };
+  // Read both pipes without deadlocking: stderr is small, read stdout first then stderr.
+  drain(o[0], r.out);
+  drain(e[0], r.err);
+  close(o[0]);
+  close(e[0]);
+  int st = 0;
+  waitpid(pid, &st, 0);
+  r.status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+  return r;
+}
+
+// Shared<T>: one T in an anonymous shared mapping, for fork-based tests.
+template <class T>
+class Shared {
+ public:
+  template <class... A>
+  explicit Shared(A&&... a) {
+    void* p = mmap(nullptr, sizeof(T), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED) std::abort();
+    obj_ = ::new (p) T(std::forward<A>(a)...);
+  }
+  ~Shared() {
+    obj_->~T();
+    munmap(obj_, sizeof(T));
+  }
+  T* operator->() const { return obj_; }
+  T& operator*() const { return *obj_; }
+
+ private:
+  T* obj_;
+};
+
+// spawn(): fork a child running f (its return value is the exit status). Returns the pid.
+inline pid_t spawn(const std::function<int()>& f) {
+  const pid_t pid = fork();
+  if (pid == 0) {
+    int rc = 1;
+    try {
+      rc = f();
+    } catch (...) {
+      rc = 99;
+    }
+    _exit(rc);
+  }
+  return pid;
+}
+
+// join(): wait for a child; returns its exit status (128+signal if killed).
+inline int join(pid_t pid) {
+  int st = 0;
+  waitpid(pid, &st, 0);
+  return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+inline double elapsed_s(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+}  // namespace ipcsync::test

@@ -1,0 +1,106 @@
+// workloads/counter.cc — the contention counter (the guide's "Contador Seguro").
+//
+// Each op: acquire -> shared counter++ (a plain load and store, plus --cs-ns of busy work in
+// between, so the critical section is a real read-modify-write window) -> release, then
+// --think-ns of busy work outside. Verify: the counter equals every op done, warm-up included.
+// --unsafe drops the lock and reports the lost updates, as the guide's crash_problem shows.
+#include <atomic>
+#include <new>
+
+#include "harness/backends.hpp"
+#include "harness/workload.hpp"
+
+namespace ipcsync::harness {
+namespace {
+
+template <class Mutex>
+struct alignas(64) CounterShared {
+  Mutex mutex;
+  alignas(64) std::atomic<uint64_t> counter{0};
+};
+
+// Mutex construction per role: a Lock, or a Semaphore(1) used as a binary semaphore.
+template <class M>
+M* construct_mutex(void* p) {
+  if constexpr (std::is_constructible_v<M, uint32_t>)
+    return ::new (p) M(1);
+  else
+    return ::new (p) M();
+}
+
+template <class Mutex>
+Instance make_counter() {
+  using S = CounterShared<Mutex>;
+  Instance in;
+  in.shared_bytes = sizeof(S);
+  in.init = [](void* p, const RunConfig&) {
+    auto* s = static_cast<S*>(p);
+    construct_mutex<Mutex>(&s->mutex);
+    ::new (&s->counter) std::atomic<uint64_t>(0);
+  };
+  in.body = [](void* p, WorkerEnv& env) {
+    auto* s = static_cast<S*>(p);
+    const uint64_t cs = static_cast<uint64_t>(env.cfg->param("cs_ns"));
+    const uint64_t think = static_cast<uint64_t>(env.cfg->param("think_ns"));
+    Mutex& m = s->mutex;
+    std::atomic<uint64_t>& c = s->counter;
+    // A non-atomic increment (load, work, store): only mutual exclusion keeps it exact.
+    auto bump = [&] {
+      const uint64_t v = c.load(std::memory_order_relaxed);
+      Clock::busy_ns(cs);
+      c.store(v + 1, std::memory_order_relaxed);
+    };
+    auto after = [&] { Clock::busy_ns(think); };
+    if (env.cfg->unsafe) {
+      run_ops(env, bump, after);
+    } else {
+      run_ops(env, [&] {
+        m.acquire();
+        bump();
+        m.release();
+      }, after);
+    }
+  };
+  in.verify = [](void* p, const RunConfig& cfg, const Totals& t) {
+    auto* s = static_cast<S*>(p);
+    const uint64_t expect = t.warm_ops + t.ops;
+    const uint64_t got = s->counter.load();
+    VerifyResult r;
+    if (cfg.unsafe) {
+      r.detail = "lost_updates=" + std::to_string(expect >= got ? expect - got : 0) +
+                 " counter=" + std::to_string(got) + " expected=" + std::to_string(expect);
+      r.ok = got <= expect;  // fewer is the expected race; more would be a harness bug
+    } else {
+      r.ok = got == expect;
+      r.detail = "counter=" + std::to_string(got) + " expected=" + std::to_string(expect);
+    }
+    return r;
+  };
+  in.destroy = [](void* p) { static_cast<S*>(p)->~S(); };
+  return in;
+}
+
+std::optional<Instance> make(const std::string& primitive, const std::string& backend) {
+  std::optional<Instance> out;
+  with_backend(backend, [&]<class B>() {
+    if (primitive == "lock") {
+      if constexpr (requires { typename B::Lock; }) out = make_counter<typename B::Lock>();
+    } else if (primitive == "semaphore") {
+      if constexpr (requires { typename B::Semaphore; }) out = make_counter<typename B::Semaphore>();
+    }
+  });
+  return out;
+}
+
+IPCSYNC_WORKLOAD(WorkloadDef{
+    .name = "counter",
+    .description = "N processes increment one shared counter under the primitive (acquire, ++, release)",
+    .primitives = {"lock", "semaphore"},
+    .default_for = {"lock", "semaphore"},
+    .params = {{"cs_ns", "busy work inside the critical section (ns)", 0, 0, 1'000'000'000},
+               {"think_ns", "busy work outside the critical section (ns)", 0, 0, 1'000'000'000}},
+    .make = make,
+});
+
+}  // namespace
+}  // namespace ipcsync::harness
