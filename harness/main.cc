@@ -21,6 +21,15 @@ using namespace ipcsync::harness;
 
 namespace {
 
+std::string now_iso8601() {
+  const std::time_t t = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char b[32];
+  std::strftime(b, sizeof b, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return b;
+}
+
 std::string make_run_id() {
   const std::time_t t = std::time(nullptr);
   std::tm tm{};
@@ -63,7 +72,7 @@ int run(int argc, char** argv) {
                              " PUs: oversubscribed rows are flagged");
       break;
     }
-  nlohmann::json run_entry{{"run_id", run_id},          {"date", make_run_id().substr(0, 16)},
+  nlohmann::json run_entry{{"run_id", run_id},          {"date", now_iso8601()},
                            {"command_line", opt.command_line}, {"git_commit", git_commit()},
                            {"warnings", ctx.warnings}};
 
@@ -92,13 +101,15 @@ int run(int argc, char** argv) {
   int failures = 0;
   const std::size_t total = plan.size() * static_cast<std::size_t>(opt.repeat);
   std::size_t done = 0;
+  // Repetitions are interleaved (rep 0 of every configuration, then rep 1, ...), so slow drifts
+  // in a shared machine's load hit every configuration alike and side-by-side ratios hold.
   try {
-    for (const auto& item : plan) {
-      const PinPlan pins = topo.plan(item.pin, item.cfg.procs);
-      const double timeout = opt.timeout_s > 0 ? opt.timeout_s
-                             : item.cfg.ops_per_worker ? 120.0
-                                                       : item.cfg.warmup_s + item.cfg.duration_s * 2 + 10.0;
-      for (int rep = 0; rep < opt.repeat; ++rep) {
+    for (int rep = 0; rep < opt.repeat; ++rep) {
+      for (const auto& item : plan) {
+        const PinPlan pins = topo.plan(item.pin, item.cfg.procs);
+        const double timeout = opt.timeout_s > 0 ? opt.timeout_s
+                               : item.cfg.ops_per_worker ? 120.0
+                                                         : item.cfg.warmup_s + item.cfg.duration_s * 2 + 10.0;
         if (tty) {
           std::cerr << "\r\033[K[" << ++done << "/" << total << "] " << item.cfg.workload << "/" << item.cfg.primitive
                     << "/" << item.cfg.backend << " procs " << item.cfg.procs << " pin " << item.pin << " rep " << rep
