@@ -53,7 +53,7 @@ class alignas(64) Semaphore {
   }
 
   // Semaphore::acquire(): blocks until a permit is taken. Always returns true.
-  bool acquire() noexcept { return try_acquire() || acquire_slow(kNoDeadline); }
+  bool acquire() noexcept { return take_first() || acquire_slow(kNoDeadline); }
 
   // Semaphore::acquire(blocking, timeout_s): Python's signature (timeout_s < 0: no timeout).
   bool acquire(bool blocking, double timeout_s = -1.0) noexcept {
@@ -63,7 +63,7 @@ class alignas(64) Semaphore {
   }
 
   // Semaphore::acquire_until()/acquire_for(): as acquire(), giving up at the deadline.
-  bool acquire_until(deadline until) noexcept { return try_acquire() || acquire_slow(until); }
+  bool acquire_until(deadline until) noexcept { return take_first() || acquire_slow(until); }
   template <class Rep, class Period>
   bool acquire_for(std::chrono::duration<Rep, Period> timeout) noexcept {
     return acquire_until(deadline_after(timeout));
@@ -94,6 +94,15 @@ class alignas(64) Semaphore {
   uint32_t waiters() const noexcept { return waiters_.load(std::memory_order_relaxed); }
 
  protected:
+  // take_first(): the blocking calls' first attempt. It guesses one permit and CASes 1 -> 0
+  // without reading first: on a binary semaphore (the common case) the line is fetched once,
+  // exclusive, instead of shared then exclusive. A wrong guess retries with the value seen.
+  bool take_first() noexcept {
+    uint32_t v = 1;
+    while (!count_.compare_exchange_weak(v, v - 1, std::memory_order_acquire, std::memory_order_relaxed))
+      if (v == 0) return false;
+    return true;
+  }
   bool acquire_slow(deadline until) noexcept;
   void wake(uint32_t k) noexcept;
 
