@@ -3,6 +3,8 @@
 #include <catch2/catch.hpp>
 
 #include <atomic>
+#include <signal.h>
+
 #include <mutex>
 #include <thread>
 
@@ -160,4 +162,54 @@ TEST_CASE("native Lock: timed-out waiters leave the lock usable for the others",
   l->release();
   for (pid_t k : kids) CHECK(join(k) == 0);
   CHECK(l->waiters() == 0);
+}
+
+TEST_CASE("native Lock: a holder killed mid-critical-section is recovered and the next holder is told",
+          "[lock][native][process][robust]") {
+  struct State {
+    Lock lock;
+    std::atomic<int> entered{0};
+    std::atomic<long> data{0};
+  };
+  Shared<State> s;
+  const pid_t holder = spawn([&]() -> int {
+    s->lock.acquire();
+    s->data.store(1);  // half of an update...
+    s->entered.store(1);
+    for (;;) pause();  // ...and the other half never comes
+  });
+  while (s->entered.load() == 0) std::this_thread::sleep_for(1ms);
+  REQUIRE(s->lock.locked());
+  const pid_t waiter = spawn([&] {
+    if (!s->lock.acquire_for(5s)) return 1;  // must not deadlock
+    const bool told = s->lock.owner_died();
+    s->lock.release();
+    if (s->lock.owner_died()) return 3;  // the flag ends with the recovering holder's release
+    return told ? 0 : 2;
+  });
+  std::this_thread::sleep_for(50ms);
+  kill(holder, SIGKILL);
+  CHECK(join(holder) == 128 + SIGKILL);
+  const auto t0 = std::chrono::steady_clock::now();
+  CHECK(join(waiter) == 0);
+  CHECK(elapsed_s(t0) < 2.0);
+  CHECK(s->lock.recoveries() == 1);
+  CHECK_FALSE(s->lock.locked());
+  REQUIRE(s->lock.try_acquire());  // fully usable again
+  CHECK_FALSE(s->lock.owner_died());
+  s->lock.release();
+}
+
+TEST_CASE("native Lock: a dead holder that is still an unreaped zombie counts as dead", "[lock][native][robust]") {
+  Shared<Lock> l;
+  const pid_t holder = spawn([&] {
+    l->acquire();
+    return 0;  // exits holding the lock; we do not reap it until the end
+  });
+  while (!l->locked()) std::this_thread::sleep_for(1ms);
+  std::this_thread::sleep_for(50ms);  // now a zombie
+  REQUIRE(l->acquire_for(3s));
+  CHECK(l->owner_died());
+  l->release();
+  CHECK(join(holder) == 0);
 }

@@ -7,7 +7,11 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <signal.h>
+
 #include <cerrno>
+#include <cstdio>
+#include <cstring>
 #include <climits>
 #include <cstdlib>
 #include <ctime>
@@ -80,6 +84,24 @@ bool asymmetric_release() noexcept { return g_asymmetric; }
 
 void heavy_barrier() noexcept {
   if (g_membarrier_supported) membarrier(MEMBARRIER_CMD_GLOBAL_EXPEDITED);
+}
+
+bool thread_alive(uint32_t id) noexcept {
+  if (id == 0) return false;
+  if (kill(static_cast<pid_t>(id), 0) == -1 && errno == ESRCH) return false;
+  // A killed process stays a zombie until its parent reaps it; /proc/<tid>/stat says 'Z' (or
+  // 'X'). The state is the first field after the ")" closing the command name.
+  char path[64];
+  std::snprintf(path, sizeof path, "/proc/%u/stat", id);
+  FILE* f = std::fopen(path, "re");
+  if (!f) return errno != ENOENT;
+  char buf[512];
+  const size_t n = std::fread(buf, 1, sizeof buf - 1, f);
+  std::fclose(f);
+  buf[n] = '\0';
+  const char* close = std::strrchr(buf, ')');
+  if (!close || close[1] != ' ') return true;
+  return close[2] != 'Z' && close[2] != 'X';
 }
 
 uint32_t refresh_self_id() noexcept {

@@ -21,8 +21,8 @@
 
 namespace ipcsync {
 namespace {
-// kParkSlice: a parked waiter re-checks at least this often, clearing a stuck awake_ flag whose
-// holder died between being woken and running.
+// kParkSlice: a parked waiter re-checks at least this often: it clears a stuck awake_ flag whose
+// holder died between being woken and running, and takes over a lock whose holder died.
 constexpr auto kParkSlice = std::chrono::milliseconds(100);
 }  // namespace
 
@@ -87,6 +87,15 @@ bool Lock::acquire_slow(deadline until) noexcept {
       // A quiet slice: if a flag holder died, nobody would wake us. Clearing a live holder's
       // flag costs at most one extra wake.
       if (wake_seq_.load(std::memory_order_relaxed) == seq) awake_.store(0, std::memory_order_seq_cst);
+      // Robustness: if the holder died, take the lock over and say so (as EOWNERDEAD).
+      uint32_t holder = owner_.load(std::memory_order_seq_cst);
+      if (holder != 0 && holder != self && !detail::thread_alive(holder) &&
+          owner_.compare_exchange_strong(holder, self, std::memory_order_acquire, std::memory_order_relaxed)) {
+        owner_died_.store(1, std::memory_order_relaxed);
+        recoveries_.fetch_add(1, std::memory_order_relaxed);
+        got = true;
+        break;
+      }
       continue;
     }
     // Woken (or a wake happened since we read seq): we may hold the flag the waker raised.

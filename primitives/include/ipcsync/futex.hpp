@@ -111,6 +111,10 @@ inline uint32_t self_id() noexcept {
   const uint32_t id = t_self_id;
   return id ? id : refresh_self_id();
 }
+
+// thread_alive(): false once the thread with kernel tid `id` has exited (a zombie counts as
+// exited: it will never release anything). Used by robust primitives during park slices.
+bool thread_alive(uint32_t id) noexcept;
 }  // namespace detail
 
 }  // namespace ipcsync

@@ -32,8 +32,14 @@
 // Memory ordering: for processes X and Y, X's writes before release() are visible to Y after
 //   Y's acquire() (or a successful try_acquire()/acquire_until()) returns true.
 // Fairness: none; a running process may barge ahead of parked ones (as with glibc's mutex).
-// Owner death: a process that dies holding this Lock leaves it locked (as in Python); owner()
-//   tells who held it. Re-acquiring a held Lock from its owner deadlocks (not reentrant).
+// Owner death (robust, beyond Python, where a killed holder deadlocks everyone): if the holder
+//   dies, a waiter parked in acquire() notices within kParkSlice (100 ms; lock.cc), takes the
+//   lock over and returns true; owner_died() then tells the new holder that the protected data
+//   may be half-updated (as EOWNERDEAD), until its release(). try_acquire() never takes over.
+//   A process killed while *waiting* leaves waiters_ one too high: still correct, but releases
+//   then take the slow path. Holders are identified by kernel tid; a tid reused by a new
+//   process before anyone noticed the death would keep the lock held (vanishingly rare).
+//   Re-acquiring a held Lock from its owner deadlocks (not reentrant, as in Python).
 // Lockable / TimedLockable: lock(), try_lock(), try_lock_for(), try_lock_until(), unlock(),
 //   so std::scoped_lock / std::unique_lock play the role of Python's `with lock:`.
 #pragma once
@@ -98,6 +104,8 @@ class alignas(64) Lock {
   void release() {
     if (owner_.load(std::memory_order_relaxed) == 0) [[unlikely]]
       throw over_release("Lock::release(): lock is not acquired");
+    if (owner_died_.load(std::memory_order_relaxed)) [[unlikely]]
+      owner_died_.store(0, std::memory_order_relaxed);
     if (detail::g_asymmetric && waiters_.load(std::memory_order_relaxed) == 0) [[likely]] {
       // Uncontended: a plain store. A waiter announcing itself concurrently pays a heavy barrier
       // (futex.hpp), so the re-check below either sees it or it sees our store.
@@ -115,6 +123,11 @@ class alignas(64) Lock {
   bool locked() const noexcept { return owner_.load(std::memory_order_relaxed) != 0; }
   // Lock::owner(): the kernel tid of the holder, 0 when unlocked (a snapshot).
   uint32_t owner() const noexcept { return owner_.load(std::memory_order_relaxed); }
+  // Lock::owner_died(): true while the current holder is the one that took the lock over from
+  // a holder that died (the protected state may be inconsistent); cleared by release().
+  bool owner_died() const noexcept { return owner_died_.load(std::memory_order_relaxed) != 0; }
+  // Lock::recoveries(): how many times the lock was taken over from a dead holder (ever).
+  uint32_t recoveries() const noexcept { return recoveries_.load(std::memory_order_relaxed); }
   // Lock::waiters(): how many processes are parked in the kernel (a snapshot, for tests).
   uint32_t waiters() const noexcept { return waiters_.load(std::memory_order_relaxed); }
 
@@ -142,6 +155,8 @@ class alignas(64) Lock {
   std::atomic<uint32_t> waiters_{0};  // processes announced (parked or about to park)
   std::atomic<uint32_t> awake_{0};    // 1: a contender is awake (spinning or just woken)
   std::atomic<uint32_t> wake_seq_{0}; // futex word parked waiters sleep on; bumped per wake
+  std::atomic<uint32_t> owner_died_{0};  // 1: the holder took the lock over from a dead one
+  std::atomic<uint32_t> recoveries_{0};  // take-overs from dead holders, ever
 };
 
 static_assert(sizeof(Lock) == 64 && alignof(Lock) == 64);
