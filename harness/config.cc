@@ -101,11 +101,13 @@ Options parse_options(int argc, char** argv) {
   std::string primitive, backend = "native", procs, duration, ops, warmup = "0.2", repeat = "1",
               sample_every = "64", timeout, workload;
   std::vector<std::string> pins;
+  std::string mode = "processes";
   app.add_option("--primitive,-p", primitive, "Primitive(s) to measure, comma separated (see --list)");
   app.add_option("--workload,-w", workload, "Workload to run (default: the primitive's default)");
   app.add_option("--backend,-b", backend, "Backend(s): native,posix,boost,spin or all")->capture_default_str();
   app.add_option("--procs,-n", procs, "Worker processes (default: the number of PUs)");
   app.add_option("--pin", pins, "none | compact | scatter | explicit PU list (e.g. 0,1 or 0-3); repeat the flag to sweep [compact]");
+  app.add_option("--mode", mode, "processes, threads, or both (processes,threads): workers as forked processes or as threads of bench [processes]");
   app.add_option("--duration,-d", duration, "Measured seconds per run (2, 0.5, 250ms) [2]");
   app.add_option("--ops", ops, "Fixed ops per worker instead of --duration");
   app.add_option("--warmup", warmup, "Warm-up seconds before measuring [0.2]");
@@ -163,6 +165,11 @@ Options parse_options(int argc, char** argv) {
     if (b != "all" && std::find(all.begin(), all.end(), b) == all.end())
       throw usage_error("--backend: unknown backend '" + b + "' (accepted: " + join(all) + ", all)");
   }
+
+  o.modes = split(mode, ',');
+  for (const auto& m : o.modes)
+    if (m != "processes" && m != "threads")
+      throw usage_error("--mode: unknown mode '" + m + "' (accepted: processes, threads)");
 
   // --pin (validated against the topology in expand())
   if (!pins.empty()) o.pins = pins;
@@ -254,6 +261,7 @@ std::vector<PlanItem> expand(const Options& o, const Topology& topo) {
       if (!inst)
         throw usage_error("--backend: '" + b + "' does not implement primitive '" + prim + "' (it is implemented by: " +
                           join(Registry::get().backends_for(prim)) + ")");
+      for (const auto& mode : o.modes)
       for (const auto& pin : o.pins)
         for (int64_t n : procs)
           for (const auto& params : combos) {
@@ -264,6 +272,7 @@ std::vector<PlanItem> expand(const Options& o, const Topology& topo) {
             item.cfg.workload = def->name;
             item.cfg.primitive = prim;
             item.cfg.backend = b;
+            item.cfg.mode = mode;
             item.cfg.procs = static_cast<int>(n);
             item.cfg.params = params;
             item.cfg.duration_s = o.duration_s;

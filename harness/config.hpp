@@ -28,6 +28,7 @@ struct Options {
   std::string workload;
   std::vector<std::string> backends{"native"};
   std::vector<std::string> pins{"compact"};
+  std::vector<std::string> modes{"processes"};
   std::vector<int64_t> procs;  // empty -> number of PUs
   std::map<std::string, std::vector<int64_t>> params;  // only the flags given
   double duration_s = 2.0;

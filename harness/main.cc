@@ -124,6 +124,11 @@ int run(int argc, char** argv) {
         else if (opt.format == "csv") std::cout << csv_row(r, run_id, ctx.host_id) << "\n";
         else json_rows.push_back(row_json(r, run_id, ctx.host_id));
         std::cout << std::flush;
+        if (r.fatal) {
+          std::cerr << "bench: " << r.detail << "\n";
+          std::fflush(nullptr);
+          _exit(1);
+        }
         rows.push_back(std::move(r));
       }
     }

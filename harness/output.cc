@@ -63,7 +63,7 @@ std::vector<std::string> fields(const RunResult& r, const std::string& run_id, c
   const bool wake = r.wakeup.count() > 0;
   auto p = [&](const LogHistogram& h, bool have, double q) { return have ? num(h.percentile(q)) : ""; };
   return {std::to_string(kSchemaVersion), r.timestamp, run_id, host_id, result_name(r), r.cfg.workload,
-          r.cfg.primitive, r.cfg.backend, "processes", std::to_string(r.cfg.procs), r.pin, pus_text(r),
+          r.cfg.primitive, r.cfg.backend, r.cfg.mode, std::to_string(r.cfg.procs), r.pin, pus_text(r),
           params_text(r), std::to_string(r.repetition), std::to_string(r.ops), num(r.seconds, 6),
           num(r.ops_per_sec, 1), std::to_string(r.ops_min == UINT64_MAX ? 0 : r.ops_min), std::to_string(r.ops_max),
           num(r.fairness, 4), std::to_string(r.latency.count()), p(r.latency, lat, 50), p(r.latency, lat, 90),
@@ -116,8 +116,8 @@ nlohmann::json row_json(const RunResult& r, const std::string& run_id, const std
 }
 
 std::string result_name(const RunResult& r) {
-  std::string s = r.cfg.workload + "/" + r.cfg.primitive + "/" + r.cfg.backend + "/procs:" + std::to_string(r.cfg.procs) +
-                  "/pin:" + r.pin;
+  std::string s = r.cfg.workload + "/" + r.cfg.primitive + "/" + r.cfg.backend +
+                  (r.cfg.mode == "threads" ? "/threads:" : "/procs:") + std::to_string(r.cfg.procs) + "/pin:" + r.pin;
   for (const auto& [k, v] : r.cfg.params) s += "/" + k + ":" + std::to_string(v);
   if (r.cfg.unsafe) s += "/unsafe";
   return s;

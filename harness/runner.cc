@@ -20,6 +20,7 @@
 #include <memory>
 #include <stdexcept>
 #include <system_error>
+#include <thread>
 
 #include "ipcsync/futex.hpp"
 #include "ipcsync/shm.hpp"
@@ -111,33 +112,126 @@ void SignalGate::check() {
   }
 }
 
-RunResult run_once(const Instance& inst, const RunConfig& cfg, const PinPlan& plan, const Topology& topo,
-                   SignalGate& gate, double timeout_s) {
-  gate.check();
-  RunResult r;
-  r.cfg = cfg;
-  r.pin = plan.policy;
-  r.pus = plan.pu_of;
-  r.oversubscribed = plan.oversubscribed;
-  r.timestamp = now_iso8601();
+namespace {
+
+// The shared mapping of one run: [Control][WorkerSlot x n][workload state].
+struct Arena {
+  AnonymousRegion region;
+  Control* ctl;
+  WorkerSlot* slots;
+  void* shared;
+  explicit Arena(std::size_t n, std::size_t shared_bytes)
+      : region(round_up(round_up(sizeof(Control), 256) + sizeof(WorkerSlot) * n, 256) + shared_bytes + 256) {
+    char* base = static_cast<char*>(region.data());
+    const std::size_t slots_off = round_up(sizeof(Control), 256);
+    ctl = ::new (base) Control();
+    slots = reinterpret_cast<WorkerSlot*>(base + slots_off);
+    for (std::size_t i = 0; i < n; ++i) ::new (&slots[i]) WorkerSlot();
+    shared = base + round_up(slots_off + sizeof(WorkerSlot) * n, 256);
+  }
+};
+
+// Waits on the signalfd (and optionally one more fd) until `until` (monotonic seconds).
+// Returns 0 on the timer, 1 when `extra_fd` is readable, 2 when a child changed state.
+// Throws interrupted on SIGINT/SIGTERM/SIGHUP.
+int wait_event(SignalGate& gate, double until, int extra_fd) {
+  for (;;) {
+    const double left = until - mono_s();
+    if (left <= 0) return 0;
+    pollfd p[2] = {{gate.fd(), POLLIN, 0}, {extra_fd, POLLIN, 0}};
+    const int rc = poll(p, extra_fd >= 0 ? 2 : 1, static_cast<int>(std::ceil(left * 1000)));
+    if (rc < 0 && errno != EINTR) throw std::system_error(errno, std::generic_category(), "poll");
+    if (rc <= 0) continue;
+    if (p[0].revents) {
+      signalfd_siginfo si;
+      bool chld = false;
+      while (read(gate.fd(), &si, sizeof si) == static_cast<ssize_t>(sizeof si)) {
+        if (si.ssi_signo == SIGCHLD)
+          chld = true;
+        else
+          throw interrupted(static_cast<int>(si.ssi_signo));
+      }
+      if (chld) return 2;
+    }
+    if (extra_fd >= 0 && p[1].revents) return 1;
+  }
+}
+
+// The warm-up -> measure -> stop timeline, driven from the parent. `on_event` handles a child
+// state change (returns true when every worker has finished); `finished` polls completion
+// (thread mode). Returns false when the watchdog fired.
+template <class OnChild, class Finished>
+bool drive_phases(Control* ctl, const RunConfig& cfg, SignalGate& gate, double t_go, double timeout_s,
+                  double poll_s, OnChild&& on_child, Finished&& finished) {
+  const double t_measure = t_go + cfg.warmup_s;
+  const bool timed = cfg.ops_per_worker == 0;
+  const double t_stop = t_measure + (timed ? cfg.duration_s : 0);
+  const double t_watchdog = t_go + timeout_s;
+  for (;;) {
+    if (finished()) return true;
+    const uint32_t phase = ctl->phase.load(std::memory_order_relaxed);
+    double next = t_watchdog;
+    if (phase == Control::kWarmup) next = std::min(next, t_measure);
+    else if (phase == Control::kMeasure && timed) next = std::min(next, t_stop);
+    if (poll_s > 0) next = std::min(next, mono_s() + poll_s);
+    if (wait_event(gate, next, -1) == 2) {
+      if (on_child()) return true;
+      continue;
+    }
+    const double now = mono_s();
+    if (now >= t_watchdog) return false;
+    if (phase == Control::kWarmup && now >= t_measure)
+      ctl->phase.store(Control::kMeasure, std::memory_order_relaxed);
+    else if (phase == Control::kMeasure && timed && now >= t_stop)
+      ctl->phase.store(Control::kStop, std::memory_order_relaxed);
+  }
+}
+
+// Sums the slots into r and verifies.
+void collect(RunResult& r, const Instance& inst, const RunConfig& cfg, const Arena& a) {
   const int n = cfg.procs;
+  Totals tot;
+  uint64_t begin = UINT64_MAX, end = 0;
+  double sum = 0, sumsq = 0;
+  r.ops_min = UINT64_MAX;
+  for (int i = 0; i < n; ++i) {
+    const WorkerSlot& s = a.slots[i];
+    tot.ops += s.ops;
+    tot.warm_ops += s.warm_ops;
+    tot.per_worker_ops.push_back(s.ops + s.warm_ops);
+    begin = std::min(begin, s.begin_ns);
+    end = std::max(end, s.end_ns);
+    r.ops_min = std::min(r.ops_min, s.ops);
+    r.ops_max = std::max(r.ops_max, s.ops);
+    sum += static_cast<double>(s.ops);
+    sumsq += static_cast<double>(s.ops) * static_cast<double>(s.ops);
+    r.latency.merge(s.latency);
+    r.wakeup.merge(s.wakeup);
+  }
+  r.ops = tot.ops;
+  r.seconds = end > begin ? static_cast<double>(end - begin) * 1e-9 : 0;
+  r.ops_per_sec = r.seconds > 0 ? static_cast<double>(r.ops) / r.seconds : 0;
+  r.fairness = sumsq > 0 ? sum * sum / (n * sumsq) : 0;
+  const VerifyResult v = inst.verify(a.shared, cfg, tot);
+  r.detail = v.detail;
+  if (!v.ok) r.status = "verify_failed";
+}
 
-  // Layout: [Control][WorkerSlot x n][workload state]
-  const std::size_t slots_off = round_up(sizeof(Control), 256);
-  const std::size_t shared_off = round_up(slots_off + sizeof(WorkerSlot) * static_cast<std::size_t>(n), 256);
-  AnonymousRegion region(shared_off + inst.shared_bytes + 256);
-  char* base = static_cast<char*>(region.data());
-  auto* ctl = ::new (base) Control();
-  auto* slots = reinterpret_cast<WorkerSlot*>(base + slots_off);
-  for (int i = 0; i < n; ++i) ::new (&slots[i]) WorkerSlot();
-  void* shared = base + shared_off;
-  inst.init(shared, cfg);
-  struct Destroy {
-    const Instance& inst;
-    void* shared;
-    ~Destroy() { inst.destroy(shared); }
-  } destroy{inst, shared};
+WorkerEnv make_env(const RunConfig& cfg, const Arena& a, int i) {
+  WorkerEnv env;
+  env.index = i;
+  env.nprocs = cfg.procs;
+  env.cfg = &cfg;
+  env.ctl = a.ctl;
+  env.slot = &a.slots[i];
+  return env;
+}
 
+// ---- process mode -------------------------------------------------------------------------
+
+void run_processes(RunResult& r, const Instance& inst, const RunConfig& cfg, const PinPlan& plan,
+                   const Topology& topo, SignalGate& gate, double timeout_s, Arena& a) {
+  const int n = cfg.procs;
   int pipefd[2];
   if (pipe2(pipefd, O_CLOEXEC) != 0) throw std::system_error(errno, std::generic_category(), "pipe");
   struct Fds {
@@ -187,36 +281,11 @@ RunResult run_once(const Instance& inst, const RunConfig& cfg, const PinPlan& pl
     const pid_t pid = fork();
     if (pid < 0) throw std::system_error(errno, std::generic_category(), "fork");
     if (pid == 0)
-      worker_main(inst, shared, cfg, ctl, &slots[i], i, pu, topo, gate, pipefd[1], pipefd[0], parent);
+      worker_main(inst, a.shared, cfg, a.ctl, &a.slots[i], i, pu, topo, gate, pipefd[1], pipefd[0], parent);
     kids[static_cast<std::size_t>(i)].pid = pid;
   }
   close(pipefd[1]);
   pipefd[1] = -1;
-
-  // Wait on the signalfd (and optionally the ready pipe) until `until` (monotonic seconds).
-  // Returns: 0 timer, 1 pipe readable, 2 a child changed state. Throws interrupted.
-  auto wait_event = [&](double until, bool with_pipe) -> int {
-    for (;;) {
-      const double left = until - mono_s();
-      if (left <= 0) return 0;
-      pollfd p[2] = {{gate.fd(), POLLIN, 0}, {pipefd[0], POLLIN, 0}};
-      const int rc = poll(p, with_pipe ? 2 : 1, static_cast<int>(std::ceil(left * 1000)));
-      if (rc < 0 && errno != EINTR) throw std::system_error(errno, std::generic_category(), "poll");
-      if (rc <= 0) continue;
-      if (p[0].revents) {
-        signalfd_siginfo si;
-        bool chld = false;
-        while (read(gate.fd(), &si, sizeof si) == static_cast<ssize_t>(sizeof si)) {
-          if (si.ssi_signo == SIGCHLD)
-            chld = true;
-          else
-            throw interrupted(static_cast<int>(si.ssi_signo));  // Reaper kills and reaps
-        }
-        if (chld) return 2;
-      }
-      if (with_pipe && p[1].revents) return 1;
-    }
-  };
 
   auto fail_from_children = [&]() -> bool {
     for (std::size_t i = 0; i < kids.size(); ++i) {
@@ -230,9 +299,9 @@ RunResult run_once(const Instance& inst, const RunConfig& cfg, const PinPlan& pl
       }
       if (WIFEXITED(k.status) && WEXITSTATUS(k.status) != 0) {
         r.status = WEXITSTATUS(k.status) == 3 || WEXITSTATUS(k.status) == 4 ? "error" : "crashed";
-        r.detail = slots[i].error ? std::string(slots[i].message)
-                                  : "worker " + std::to_string(i) + " exited with status " +
-                                        std::to_string(WEXITSTATUS(k.status));
+        r.detail = a.slots[i].error ? std::string(a.slots[i].message)
+                                    : "worker " + std::to_string(i) + " exited with status " +
+                                          std::to_string(WEXITSTATUS(k.status));
         return true;
       }
     }
@@ -243,11 +312,11 @@ RunResult run_once(const Instance& inst, const RunConfig& cfg, const PinPlan& pl
   int ready = 0;
   const double gate_deadline = mono_s() + kGateTimeoutS;
   while (ready < n) {
-    const int ev = wait_event(gate_deadline, true);
+    const int ev = wait_event(gate, gate_deadline, pipefd[0]);
     if (ev == 0) {
       r.status = "timeout";
       r.detail = "only " + std::to_string(ready) + " of " + std::to_string(n) + " workers became ready";
-      return r;
+      return;
     }
     if (ev == 1) {
       char buf[256];
@@ -255,77 +324,145 @@ RunResult run_once(const Instance& inst, const RunConfig& cfg, const PinPlan& pl
       if (got > 0) ready += static_cast<int>(got);
     } else {
       reap(false);
-      if (fail_from_children()) return r;
+      if (fail_from_children()) return;
     }
   }
-  ctl->go.store(1, std::memory_order_release);
-  futex_wake(ctl->go, kWakeAll);
+  a.ctl->go.store(1, std::memory_order_release);
+  futex_wake(a.ctl->go, kWakeAll);
 
   // 2. Warm-up, measure, stop, with the watchdog behind it all.
-  const double t_go = mono_s();
-  const double t_measure = t_go + cfg.warmup_s;
-  const bool timed = cfg.ops_per_worker == 0;
-  const double t_stop = t_measure + (timed ? cfg.duration_s : 0);
-  double t_watchdog = t_go + timeout_s;
   bool failed = false;
-  for (;;) {
-    const uint32_t phase = ctl->phase.load(std::memory_order_relaxed);
-    double next = t_watchdog;
-    if (phase == Control::kWarmup) next = std::min(next, t_measure);
-    else if (phase == Control::kMeasure && timed) next = std::min(next, t_stop);
-    const int ev = wait_event(next, false);
-    if (ev == 2) {
-      if (reap(false) == 0) break;
-      if (!failed && fail_from_children()) {
-        failed = true;
-        ctl->phase.store(Control::kStop, std::memory_order_relaxed);
-        t_watchdog = std::min(t_watchdog, mono_s() + kCrashGraceS);
-      }
-      continue;
+  const bool done = drive_phases(a.ctl, cfg, gate, mono_s(), timeout_s, 0, [&] {
+    if (reap(false) == 0) return true;
+    failed = fail_from_children();
+    return failed;
+  }, [] { return false; });
+  if (failed) {
+    // A worker crashed: stop the others, give them kCrashGraceS, then kill what is left.
+    a.ctl->phase.store(Control::kStop, std::memory_order_relaxed);
+    const double until = mono_s() + kCrashGraceS;
+    while (reap(false) > 0 && wait_event(gate, until, -1) != 0) {
     }
-    const double now = mono_s();
-    if (now >= t_watchdog) {
-      kill_all();
-      reap(true);
-      if (!failed) {
-        r.status = "timeout";
-        r.detail = "run exceeded the " + std::to_string(timeout_s) + " s watchdog; workers killed";
-      }
-      return r;
-    }
-    if (phase == Control::kWarmup && now >= t_measure)
-      ctl->phase.store(Control::kMeasure, std::memory_order_relaxed);
-    else if (phase == Control::kMeasure && timed && now >= t_stop)
-      ctl->phase.store(Control::kStop, std::memory_order_relaxed);
+    return;  // the Reaper kills and reaps the rest; r says crashed
   }
-  if (failed || fail_from_children()) return r;
+  if (!done) {
+    kill_all();
+    reap(true);
+    r.status = "timeout";
+    r.detail = "run exceeded the " + std::to_string(timeout_s) + " s watchdog; workers killed";
+    return;
+  }
+  if (fail_from_children()) return;
+  collect(r, inst, cfg, a);
+}
 
-  // 3. Collect and verify.
-  Totals tot;
-  uint64_t begin = UINT64_MAX, end = 0;
-  double sum = 0, sumsq = 0;
-  r.ops_min = UINT64_MAX;
+// ---- thread mode --------------------------------------------------------------------------
+// The same body on threads of this process (will-it-scale's threads mode): the gap to process
+// mode is itself a result. A thread cannot be killed: a crash takes bench down, and a thread
+// that outlives the watchdog ends the whole process (thread_hang) after its row is written.
+
+void run_threads(RunResult& r, const Instance& inst, const RunConfig& cfg, const PinPlan& plan,
+                 const Topology& topo, SignalGate& gate, double timeout_s, Arena& a) {
+  const int n = cfg.procs;
+  std::atomic<int> ready{0}, finished{0}, bind_failed{-1};
+  std::vector<std::thread> threads;
+  threads.reserve(static_cast<std::size_t>(n));
   for (int i = 0; i < n; ++i) {
-    const WorkerSlot& s = slots[i];
-    tot.ops += s.ops;
-    tot.warm_ops += s.warm_ops;
-    tot.per_worker_ops.push_back(s.ops + s.warm_ops);
-    begin = std::min(begin, s.begin_ns);
-    end = std::max(end, s.end_ns);
-    r.ops_min = std::min(r.ops_min, s.ops);
-    r.ops_max = std::max(r.ops_max, s.ops);
-    sum += static_cast<double>(s.ops);
-    sumsq += static_cast<double>(s.ops) * static_cast<double>(s.ops);
-    r.latency.merge(s.latency);
-    r.wakeup.merge(s.wakeup);
+    const int pu = plan.pu_of.empty() ? -1 : plan.pu_of[static_cast<std::size_t>(i)];
+    threads.emplace_back([&, i, pu] {
+      if (pu >= 0 && !topo.bind_self(pu, true)) bind_failed.store(i);
+      ready.fetch_add(1);
+      while (a.ctl->go.load(std::memory_order_acquire) == 0) futex_wait(a.ctl->go, 0);
+      if (bind_failed.load() < 0) {
+        WorkerEnv env = make_env(cfg, a, i);
+        try {
+          inst.body(a.shared, env);
+        } catch (const std::exception& e) {
+          std::snprintf(a.slots[i].message, sizeof a.slots[i].message, "worker %d: %s", i, e.what());
+          a.slots[i].error = 1;
+          a.ctl->phase.store(Control::kStop, std::memory_order_relaxed);
+        }
+        a.slots[i].pu = sched_getcpu();
+      }
+      finished.fetch_add(1);
+    });
   }
-  r.ops = tot.ops;
-  r.seconds = end > begin ? static_cast<double>(end - begin) * 1e-9 : 0;
-  r.ops_per_sec = r.seconds > 0 ? static_cast<double>(r.ops) / r.seconds : 0;
-  r.fairness = sumsq > 0 ? sum * sum / (n * sumsq) : 0;
-  const VerifyResult v = inst.verify(shared, cfg, tot);
-  r.detail = v.detail;
-  if (!v.ok) r.status = "verify_failed";
+  // Stops and joins every thread. Threads still running after the grace cannot be killed: they
+  // are detached, the mapping they use is leaked (never unmapped under them), and the row says
+  // so; bench then ends the process (RunResult::fatal).
+  auto release_and_join = [&]() -> bool {
+    a.ctl->phase.store(Control::kStop, std::memory_order_relaxed);
+    a.ctl->go.store(1, std::memory_order_release);
+    futex_wake(a.ctl->go, kWakeAll);
+    const double until = mono_s() + kCrashGraceS;
+    while (finished.load() < n && mono_s() < until) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    if (finished.load() < n) {
+      for (auto& t : threads) t.detach();
+      (void)new AnonymousRegion(std::move(a.region));
+      r.status = "timeout";
+      r.detail = std::to_string(n - finished.load()) + " worker thread(s) did not stop; bench exits after this row";
+      r.fatal = true;
+      return false;
+    }
+    for (auto& t : threads) t.join();
+    return true;
+  };
+  try {
+    const double gate_deadline = mono_s() + kGateTimeoutS;
+    while (ready.load() < n) {
+      if (mono_s() > gate_deadline) throw std::runtime_error("threads did not become ready");
+      wait_event(gate, mono_s() + 0.001, -1);
+    }
+    if (bind_failed.load() >= 0) {
+      if (!release_and_join()) return;
+      r.status = "error";
+      r.detail = "cannot bind thread " + std::to_string(bind_failed.load()) + " to its PU";
+      return;
+    }
+    a.ctl->go.store(1, std::memory_order_release);
+    futex_wake(a.ctl->go, kWakeAll);
+    const bool done = drive_phases(a.ctl, cfg, gate, mono_s(), timeout_s, 0.01, [] { return false; },
+                                   [&] { return finished.load() == n; });
+    if (!release_and_join()) return;
+    if (!done) {
+      r.status = "timeout";
+      r.detail = "run exceeded the " + std::to_string(timeout_s) + " s watchdog";
+    }
+  } catch (const interrupted& e) {
+    if (!release_and_join()) _exit(128 + e.signo());  // hung threads: nothing safe is left to do
+    throw;
+  }
+  for (int i = 0; i < n; ++i)
+    if (a.slots[i].error) {
+      r.status = "error";
+      r.detail = a.slots[i].message;
+      return;
+    }
+  if (r.status == "ok") collect(r, inst, cfg, a);
+}
+
+}  // namespace
+
+RunResult run_once(const Instance& inst, const RunConfig& cfg, const PinPlan& plan, const Topology& topo,
+                   SignalGate& gate, double timeout_s) {
+  gate.check();
+  RunResult r;
+  r.cfg = cfg;
+  r.pin = plan.policy;
+  r.pus = plan.pu_of;
+  r.oversubscribed = plan.oversubscribed;
+  r.timestamp = now_iso8601();
+  Arena arena(static_cast<std::size_t>(cfg.procs), inst.shared_bytes);
+  inst.init(arena.shared, cfg);
+  struct Destroy {
+    const Instance& inst;
+    void* shared;
+    ~Destroy() { inst.destroy(shared); }
+  } destroy{inst, arena.shared};
+  if (cfg.mode == "threads")
+    run_threads(r, inst, cfg, plan, topo, gate, timeout_s, arena);
+  else
+    run_processes(r, inst, cfg, plan, topo, gate, timeout_s, arena);
   return r;
 }
 

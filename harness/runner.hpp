@@ -66,6 +66,7 @@ struct RunResult {
   double fairness = 0;
   LogHistogram latency;
   LogHistogram wakeup;
+  bool fatal = false;  // thread mode: hung threads were left behind; the process must end
 };
 
 // run_once(): runs `inst` under `cfg` with `plan`; throws interrupted on a signal.

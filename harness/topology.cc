@@ -92,11 +92,11 @@ PinPlan Topology::plan(const std::string& policy, int procs) const {
   return p;
 }
 
-bool Topology::bind_self(int pu_os_index) const noexcept {
+bool Topology::bind_self(int pu_os_index, bool thread) const noexcept {
   hwloc_bitmap_t set = hwloc_bitmap_alloc();
   if (!set) return false;
   hwloc_bitmap_only(set, static_cast<unsigned>(pu_os_index));
-  const int rc = hwloc_set_cpubind(topo_, set, HWLOC_CPUBIND_PROCESS);
+  const int rc = hwloc_set_cpubind(topo_, set, thread ? HWLOC_CPUBIND_THREAD : HWLOC_CPUBIND_PROCESS);
   hwloc_bitmap_free(set);
   return rc == 0;
 }

@@ -41,8 +41,9 @@ class Topology {
   // plan(): where each of `procs` workers goes. Call validate_policy() first.
   PinPlan plan(const std::string& policy, int procs) const;
 
-  // bind_self(): pins the calling process to one PU (OS index). Returns false on failure.
-  bool bind_self(int pu_os_index) const noexcept;
+  // bind_self(): pins the calling process (or, with thread=true, only the calling thread) to
+  // one PU (OS index). Returns false on failure.
+  bool bind_self(int pu_os_index, bool thread = false) const noexcept;
 
   // describe(): packages, cores, PUs, NUMA nodes, caches and CPU model, for the JSON context.
   nlohmann::json describe() const;

@@ -24,6 +24,7 @@ namespace ipcsync::harness {
 // The parameters of one run (one configuration, one repetition).
 struct RunConfig {
   std::string workload, primitive, backend;
+  std::string mode = "processes";         // or "threads" (workers are threads of bench)
   int procs = 1;
   std::map<std::string, int64_t> params;  // workload parameters (cs_ns, think_ns, ...)
   double duration_s = 2.0;                // measured window; ignored when ops_per_worker > 0
@@ -68,7 +69,9 @@ struct VerifyResult {
   std::string detail;
 };
 
-// What a worker body sees.
+// What a worker body sees. In thread mode the same body runs on a thread of bench; a body must
+// keep all shared state in the `shared` region, never in globals (forked workers would each
+// get a private copy; will-it-scale PR #39).
 struct WorkerEnv {
   int index = 0;
   int nprocs = 1;

@@ -30,16 +30,18 @@ Env& env() {
   return e;
 }
 
-RunResult run_counter(const std::string& primitive, const std::string& backend, int procs, uint64_t ops,
-                      bool unsafe = false, double timeout_s = 60) {
-  const WorkloadDef* def = Registry::get().find("counter");
+RunResult run_workload(const std::string& workload, const std::string& primitive, const std::string& backend,
+                       int procs, uint64_t ops, bool unsafe = false, double timeout_s = 60,
+                       const std::string& mode = "processes") {
+  const WorkloadDef* def = Registry::get().find(workload);
   REQUIRE(def != nullptr);
   std::optional<Instance> inst = def->make(primitive, backend);
   REQUIRE(inst.has_value());
   RunConfig cfg;
-  cfg.workload = "counter";
+  cfg.workload = workload;
   cfg.primitive = primitive;
   cfg.backend = backend;
+  cfg.mode = mode;
   cfg.procs = procs;
   cfg.params = {{"cs_ns", 0}, {"think_ns", 0}};
   cfg.ops_per_worker = ops;
@@ -47,6 +49,36 @@ RunResult run_counter(const std::string& primitive, const std::string& backend, 
   cfg.unsafe = unsafe;
   return run_once(*inst, cfg, env().topo.plan("compact", procs), env().topo, env().gate, timeout_s);
 }
+
+RunResult run_counter(const std::string& primitive, const std::string& backend, int procs, uint64_t ops,
+                      bool unsafe = false, double timeout_s = 60, const std::string& mode = "processes") {
+  return run_workload("counter", primitive, backend, procs, ops, unsafe, timeout_s, mode);
+}
+
+// Test-only workloads (registered in this binary only): worker 1 crashes, or throws.
+template <int Kind>
+Instance faulty() {
+  Instance in;
+  in.shared_bytes = 64;
+  in.init = [](void*, const RunConfig&) {};
+  in.body = [](void*, WorkerEnv& env) {
+    run_ops(env, [&] {
+      if (env.index == 1 && env.ctl->phase.load() == Control::kMeasure) {
+        if (Kind == 0) raise(SIGSEGV);
+        throw std::runtime_error("injected failure");
+      }
+    }, [] {});
+  };
+  in.verify = [](void*, const RunConfig&, const Totals&) { return VerifyResult{}; };
+  in.destroy = [](void*) {};
+  return in;
+}
+IPCSYNC_WORKLOAD(WorkloadDef{.name = "test_crash", .description = "test only: worker 1 segfaults",
+                             .primitives = {"lock"}, .default_for = {}, .params = {},
+                             .make = [](const std::string&, const std::string&) { return std::optional(faulty<0>()); }});
+IPCSYNC_WORKLOAD(WorkloadDef{.name = "test_throw", .description = "test only: worker 1 throws",
+                             .primitives = {"lock"}, .default_for = {}, .params = {},
+                             .make = [](const std::string&, const std::string&) { return std::optional(faulty<1>()); }});
 
 }  // namespace
 
@@ -117,4 +149,32 @@ TEST_CASE("config: numeric lists and ranges", "[config]") {
   CHECK_THROWS_AS(parse_int_list("--procs", "x", 1, 64), usage_error);
   CHECK_THROWS_AS(parse_int_list("--procs", "4-2", 1, 64), usage_error);
   CHECK_THROWS_AS(parse_int_list("--procs", "1,,2", 1, 64), usage_error);
+}
+
+TEST_CASE("counter: 8 threads count exactly in thread mode", "[counter][threads]") {
+  for (const std::string prim : {"lock", "semaphore"})
+    for (const std::string backend : {"native", "posix"}) {
+      INFO(prim << " on " << backend);
+      const RunResult r = run_counter(prim, backend, 8, 20000, false, 60, "threads");
+      CHECK(r.status == "ok");
+      CHECK(r.ops == 8u * 20000u);
+    }
+}
+
+TEST_CASE("harness: a worker killed by a signal makes the run crashed and the others are reaped", "[harness][process]") {
+  const auto t0 = std::chrono::steady_clock::now();
+  const RunResult r = run_workload("test_crash", "lock", "native", 3, 0, false, 30);
+  CHECK(r.status == "crashed");
+  CHECK(r.detail.find("worker 1 killed by signal 11") != std::string::npos);
+  CHECK(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() < 10.0);
+  CHECK(waitpid(-1, nullptr, WNOHANG) == -1);
+}
+
+TEST_CASE("harness: a worker whose body throws makes the run error with its message", "[harness][process]") {
+  const RunResult r = run_workload("test_throw", "lock", "native", 2, 0, false, 30);
+  CHECK(r.status == "error");
+  CHECK(r.detail.find("injected failure") != std::string::npos);
+  const RunResult t = run_workload("test_throw", "lock", "native", 2, 0, false, 30, "threads");
+  CHECK(t.status == "error");
+  CHECK(t.detail.find("injected failure") != std::string::npos);
 }
