@@ -50,4 +50,13 @@ class queue_empty : public error {
   explicit queue_empty(const std::string& what) : error(what) {}
 };
 
+// queue_closed: put() on a closed Queue, or get() on a closed Queue that has been drained; every
+// process blocked in put()/get() when close() runs wakes with it (Python: ValueError "Queue is
+// closed"). Not a queue_empty: a consumer loop that catches queue_empty to poll again must
+// still see the end of the stream.
+class queue_closed : public error {
+ public:
+  explicit queue_closed(const std::string& what) : error(what) {}
+};
+
 }  // namespace ipcsync

@@ -1,0 +1,177 @@
+// parking.hpp — Parking: Lock's wait protocol (lock.cc), packaged for every primitive whose
+// condition lives in a word of its own (RLock, Event, Condition, Barrier, Queue, JoinableQueue).
+//
+// What it is: three 32-bit words that let processes wait for "some predicate became true" and
+// let other processes wake them, with exactly the building blocks Lock and Semaphore use:
+//   sleepers  processes that announced themselves and may be parked in the kernel;
+//   awake     1 while one waiter is awake (spinning before it parks, or just woken by
+//             wake_one()): only that one spins, the others park at once, and wake_one() does
+//             not wake a second one while it is set (Go's sync.Mutex "woken" bit);
+//   seq       the futex word parked waiters sleep on (never the predicate's own word, which may
+//             change on every operation); every wake bumps it first.
+// It holds no predicate: the owner passes one in (take), plus one that says whether what was
+// taken is still available to others (avail), so a waiter that leaves passes a wake it may
+// have swallowed on to the next sleeper, as Semaphore does.
+//
+// Process-shared: yes, shared futexes only. Valid when zero-filled. No pointers.
+// Layout: standard-layout, 12 bytes, alignof 4; owners give it a cache line of its own where
+//   the waker and the waiter are different processes (see queue.hpp).
+// Blocking: wait_until() spins (exponential PAUSE backoff, spin_limit() PAUSEs, futex.hpp) if no
+//   other waiter is awake, then announces itself, optionally issues heavy_barrier(), and
+//   FUTEX_WAITs on seq with an absolute CLOCK_MONOTONIC deadline, in slices of at most
+//   kParkSlice so that a quiet slice can repair an `awake` flag whose holder died and run the
+//   owner's on_quiet() hook (RLock's owner-liveness check).
+// Memory ordering: the waker publishes its state change, then checks `sleepers`, with either
+//   (a) a seq_cst read-modify-write followed by wake_*() (whose first load is seq_cst), or
+//   (b) a plain store followed by maybe_sleepers(): a signal fence where membarrier is
+//       registered (futex.hpp, "Asymmetric ordering"), a full fence otherwise; waiters of such a
+//       primitive pass heavy = true so the waiter pays the barrier when it parks.
+//   The waiter announces itself with a seq_cst RMW and runs a seq_cst fence before every check
+//   of its predicate, so one of the two always sees the other's write: no lost wake-up.
+// Owner death: a process that dies while waiting leaves `sleepers` one too high, which costs
+//   later wakers a futex_wake syscall that wakes nobody (never a hang); a dead `awake` holder
+//   is repaired by the next quiet slice of any parked waiter.
+#pragma once
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+
+#include "ipcsync/futex.hpp"
+
+namespace ipcsync::detail {
+
+// kParkSlice: a parked waiter wakes at least this often to repair a dead `awake` holder and to
+// run on_quiet() (as kParkSlice in lock.cc).
+inline constexpr auto kParkSlice = std::chrono::milliseconds(100);
+
+struct Parking {
+  std::atomic<uint32_t> sleepers{0};
+  std::atomic<uint32_t> awake{0};
+  std::atomic<uint32_t> seq{0};
+
+  // Parking::maybe_sleepers(): the waker's check after publishing with a plain store (see
+  // "Memory ordering" above). Cheap when nobody waits: a compiler fence and one relaxed load.
+  bool maybe_sleepers() const noexcept {
+    if (g_asymmetric)
+      std::atomic_signal_fence(std::memory_order_seq_cst);
+    else
+      std::atomic_thread_fence(std::memory_order_seq_cst);
+    return sleepers.load(std::memory_order_relaxed) != 0;
+  }
+
+  // Parking::wake_one(): after making the predicate true for one waiter. Wakes one parked
+  // waiter unless one is awake already (it will take what was published, or pass it on).
+  void wake_one() noexcept {
+    std::atomic_thread_fence(std::memory_order_seq_cst);
+    if (sleepers.load(std::memory_order_seq_cst) == 0) return;
+    if (awake.load(std::memory_order_seq_cst) != 0) return;
+    if (awake.exchange(1, std::memory_order_seq_cst) != 0) return;
+    // The woken waiter inherits `awake`; if nobody was asleep yet, the announced waiters will
+    // see seq changed and not sleep, so give the flag back.
+    seq.fetch_add(1, std::memory_order_seq_cst);
+    if (futex_wake(seq, 1) == 0) awake.store(0, std::memory_order_seq_cst);
+  }
+
+  // Parking::wake(n): wakes up to n parked waiters regardless of `awake` (Condition::notify(n)).
+  void wake(int n) noexcept {
+    std::atomic_thread_fence(std::memory_order_seq_cst);
+    if (sleepers.load(std::memory_order_seq_cst) == 0) return;
+    seq.fetch_add(1, std::memory_order_seq_cst);
+    futex_wake(seq, n);
+  }
+
+  // Parking::wake_all(): after making the predicate true for everybody (Event::set, a Barrier
+  // round, close()).
+  void wake_all() noexcept { wake(kWakeAll); }
+
+  // Parking::wait_until(take, avail, until, heavy, on_quiet): waits until take() returns true
+  // (true) or the deadline passes (false, after one last take()). take() is a cheap check that
+  // may also take what it checks for (a permit, an item); it runs after a seq_cst fence.
+  // avail() says whether something remains for another waiter; when it does, a leaving waiter
+  // passes the wake on. heavy: the wakers publish with plain stores (see maybe_sleepers()).
+  // on_quiet() runs after each quiet kParkSlice and may take on the caller's behalf (true).
+  template <class Take, class Avail, class OnQuiet>
+  bool wait_until(Take&& take, Avail&& avail, deadline until, bool heavy, OnQuiet&& on_quiet) {
+    // Phase 1: spin, if no other waiter is awake already.
+    bool is_awake = false;
+    if (awake.load(std::memory_order_relaxed) == 0) {
+      uint32_t zero = 0;
+      is_awake = awake.compare_exchange_strong(zero, 1, std::memory_order_relaxed);
+    }
+    if (is_awake && spin_until(take)) {
+      leave(is_awake, avail);
+      return true;
+    }
+    if (until != kNoDeadline && mono_clock::now() >= until) {
+      std::atomic_thread_fence(std::memory_order_seq_cst);
+      const bool got = take();
+      leave(is_awake, avail);
+      return got;
+    }
+
+    // Phase 2: announce, (barrier), sleep on seq in slices.
+    sleepers.fetch_add(1, std::memory_order_seq_cst);
+    if (heavy) heavy_barrier();
+    bool got = false;
+    for (;;) {
+      const uint32_t s = seq.load(std::memory_order_seq_cst);
+      std::atomic_thread_fence(std::memory_order_seq_cst);
+      if (take()) {
+        got = true;
+        break;
+      }
+      if (is_awake) {  // about to sleep: let wakers wake someone again, then re-check
+        awake.store(0, std::memory_order_seq_cst);
+        is_awake = false;
+        continue;
+      }
+      const deadline slice = std::min(until, deadline_after(kParkSlice));
+      if (futex_wait(seq, s, slice) == wait_status::timed_out) {
+        if (until != kNoDeadline && mono_clock::now() >= until) {
+          std::atomic_thread_fence(std::memory_order_seq_cst);
+          got = take();
+          break;
+        }
+        // A quiet slice: if an `awake` holder died, nobody would wake us. Clearing a live
+        // holder's flag costs at most one extra wake.
+        if (seq.load(std::memory_order_relaxed) == s) awake.store(0, std::memory_order_seq_cst);
+        if (on_quiet()) {
+          got = true;
+          break;
+        }
+        continue;
+      }
+      // Woken (or a wake happened since we read s): we may hold the flag the waker raised.
+      is_awake = true;
+      if (spin_until(take)) {
+        got = true;
+        break;
+      }
+    }
+    sleepers.fetch_sub(1, std::memory_order_seq_cst);
+    leave(is_awake, avail);
+    return got;
+  }
+
+  template <class Take, class Avail>
+  bool wait_until(Take&& take, Avail&& avail, deadline until, bool heavy) {
+    return wait_until(take, avail, until, heavy, [] { return false; });
+  }
+
+ private:
+  template <class Avail>
+  void leave(bool is_awake, Avail& avail) noexcept {
+    if (is_awake) awake.store(0, std::memory_order_seq_cst);
+    // We may have swallowed a wake meant for another sleeper: pass it on.
+    if (avail()) wake_one();
+  }
+};
+
+static_assert(std::is_standard_layout_v<Parking>);
+
+// never(): the avail() of primitives whose waiters take nothing from each other.
+inline constexpr auto never = [] { return false; };
+
+}  // namespace ipcsync::detail
