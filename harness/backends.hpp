@@ -12,8 +12,17 @@
 
 #include "backends/posix.hpp"
 #include "backends/spin.hpp"
+#include "ipcsync/array.hpp"
+#include "ipcsync/barrier.hpp"
+#include "ipcsync/bounded_semaphore.hpp"
+#include "ipcsync/condition.hpp"
+#include "ipcsync/event.hpp"
+#include "ipcsync/joinable_queue.hpp"
 #include "ipcsync/lock.hpp"
+#include "ipcsync/queue.hpp"
+#include "ipcsync/rlock.hpp"
 #include "ipcsync/semaphore.hpp"
+#include "ipcsync/value.hpp"
 #if IPCSYNC_WITH_BOOST_INTERPROCESS
 #include "backends/boost.hpp"
 #endif
@@ -24,6 +33,20 @@ struct NativeBackend {
   static constexpr std::string_view name = "native";
   using Lock = ipcsync::Lock;
   using Semaphore = ipcsync::Semaphore;
+  // Roles only the native backend has so far (workloads check with `requires`).
+  using RLock = ipcsync::RLock;
+  using BoundedSemaphore = ipcsync::BoundedSemaphore;
+  using Condition = ipcsync::Condition<ipcsync::Lock>;
+  using Event = ipcsync::Event;
+  using Barrier = ipcsync::Barrier;
+  template <class T, std::size_t N = 0>
+  using Queue = ipcsync::Queue<T, N>;
+  template <class T, std::size_t N = 0>
+  using JoinableQueue = ipcsync::JoinableQueue<T, N>;
+  template <class T>
+  using Value = ipcsync::Value<T>;
+  template <class T, std::size_t N = 0>
+  using Array = ipcsync::Array<T, N>;
 };
 struct PosixBackend {
   static constexpr std::string_view name = "posix";
@@ -50,6 +73,17 @@ inline const std::vector<std::string>& backend_names() {
                                                  "boost",
 #endif
                                                  "spin"};
+  return names;
+}
+
+// All backends bench knows: the compiled-in ones plus python (Python's multiprocessing, run by
+// scripts/mp_backend.py rather than instantiated from a type).
+inline const std::vector<std::string>& all_backend_names() {
+  static const std::vector<std::string> names = [] {
+    std::vector<std::string> v = backend_names();
+    v.push_back("python");
+    return v;
+  }();
   return names;
 }
 

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
+#include <unistd.h>
 
 #include "harness/backends.hpp"
 #include "harness/topology.hpp"
@@ -118,6 +119,7 @@ Options parse_options(int argc, char** argv) {
   app.add_option("--out,-o", o.out, "CSV file to append to (context JSON beside it)");
   app.add_option("--results-dir", o.results_dir, "Default results root [results]");
   app.add_option("--format,-f", o.format, "Output on stdout: table, csv or json [table]");
+  app.add_option("--python", o.python, "Python interpreter for --backend python [/usr/bin/python3]");
   app.add_flag("--list", o.list, "List primitives, backends and workloads, then exit");
   std::map<std::string, std::string> param_text;
   std::set<std::string> seen;
@@ -161,7 +163,7 @@ Options parse_options(int argc, char** argv) {
   // --backend
   o.backends = split(backend, ',');
   for (const auto& b : o.backends) {
-    const auto& all = backend_names();
+    const auto& all = all_backend_names();
     if (b != "all" && std::find(all.begin(), all.end(), b) == all.end())
       throw usage_error("--backend: unknown backend '" + b + "' (accepted: " + join(all) + ", all)");
   }
@@ -236,8 +238,9 @@ std::vector<PlanItem> expand(const Options& o, const Topology& topo) {
     std::vector<std::string> backends;
     for (const auto& b : o.backends) {
       if (b == "all") {
-        for (const auto& x : backend_names())
-          if (def->make(prim, x) && std::find(backends.begin(), backends.end(), x) == backends.end()) backends.push_back(x);
+        for (const auto& x : all_backend_names())
+          if (Registry::instantiate(*def, prim, x) && std::find(backends.begin(), backends.end(), x) == backends.end())
+            backends.push_back(x);
       } else if (std::find(backends.begin(), backends.end(), b) == backends.end()) {
         backends.push_back(b);
       }
@@ -257,7 +260,9 @@ std::vector<PlanItem> expand(const Options& o, const Topology& topo) {
       combos = std::move(next);
     }
     for (const auto& b : backends) {
-      std::optional<Instance> inst = def->make(prim, b);
+      std::optional<Instance> inst = Registry::instantiate(*def, prim, b);
+      if (inst && inst->python && access(o.python.c_str(), X_OK) != 0)
+        throw usage_error("--python: '" + o.python + "' is not an executable Python interpreter (the python backend needs one)");
       if (!inst)
         throw usage_error("--backend: '" + b + "' does not implement primitive '" + prim + "' (it is implemented by: " +
                           join(Registry::get().backends_for(prim)) + ")");
@@ -280,6 +285,7 @@ std::vector<PlanItem> expand(const Options& o, const Topology& topo) {
             item.cfg.warmup_s = o.warmup_s;
             item.cfg.sample_every = o.sample_every;
             item.cfg.unsafe = o.unsafe;
+            item.cfg.python = o.python;
             plan.push_back(std::move(item));
           }
     }
@@ -295,14 +301,14 @@ std::string list_text() {
     const WorkloadDef* d = reg.default_for(p);
     s << "  " << p << "  (" << (d ? d->name : "-") << "; " << join(reg.backends_for(p)) << ")\n";
   }
-  s << "\nBackends: " << join(backend_names()) << "\n";
+  s << "\nBackends: " << join(all_backend_names()) << "\n";
   s << "\nRole x backend (yes = supported):\n  " << std::string(12, ' ');
-  for (const auto& b : backend_names()) s << b << std::string(b.size() < 8 ? 8 - b.size() : 1, ' ');
+  for (const auto& b : all_backend_names()) s << b << std::string(b.size() < 8 ? 8 - b.size() : 1, ' ');
   s << "\n";
   for (const auto& p : reg.primitives()) {
     s << "  " << p << std::string(p.size() < 12 ? 12 - p.size() : 1, ' ');
     const auto have = reg.backends_for(p);
-    for (const auto& b : backend_names()) {
+    for (const auto& b : all_backend_names()) {
       const char* mark = std::find(have.begin(), have.end(), b) != have.end() ? "yes" : "-";
       s << mark << std::string(b.size() < 8 ? 8 - std::string(mark).size() : 1, ' ');
     }
@@ -321,7 +327,7 @@ std::string list_text() {
 std::string list_json() {
   nlohmann::json j;
   const auto& reg = Registry::get();
-  j["backends"] = backend_names();
+  j["backends"] = all_backend_names();
   j["primitives"] = nlohmann::json::array();
   for (const auto& p : reg.primitives()) {
     const WorkloadDef* d = reg.default_for(p);

@@ -41,6 +41,7 @@ struct Options {
   std::string out;
   std::string results_dir = "results";
   std::string format = "table";
+  std::string python = "/usr/bin/python3";
   bool list = false;
   bool help = false;  // help was printed
   std::string command_line;

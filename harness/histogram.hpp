@@ -37,6 +37,16 @@ class LogHistogram {
 
   void clear() noexcept { *this = LogHistogram{}; }
 
+  // add_bucket(): merges n samples known only by bucket (e.g. from the python backend, which
+  // uses the same layout), plus the exact min and max of those samples.
+  void add_bucket(std::size_t bucket, uint64_t n, uint64_t min_v, uint64_t max_v) noexcept {
+    if (n == 0) return;
+    counts_[std::min(bucket, kBuckets - 1)] += n;
+    total_ += n;
+    max_ = std::max(max_, max_v);
+    min_ = std::min(min_, min_v);
+  }
+
   uint64_t count() const noexcept { return total_; }
   uint64_t max() const noexcept { return total_ ? max_ : 0; }
   uint64_t min() const noexcept { return total_ ? min_ : 0; }

@@ -39,12 +39,24 @@ std::vector<std::string> Registry::primitives() const {
   return {s.begin(), s.end()};
 }
 
+std::optional<Instance> Registry::instantiate(const WorkloadDef& def, const std::string& primitive,
+                                             const std::string& backend) {
+  if (backend == "python") {
+    if (std::find(def.python_primitives.begin(), def.python_primitives.end(), primitive) == def.python_primitives.end())
+      return std::nullopt;
+    Instance in;
+    in.python = true;
+    return in;
+  }
+  return def.make(primitive, backend);
+}
+
 std::vector<std::string> Registry::backends_for(const std::string& primitive) const {
   std::vector<std::string> out;
   const WorkloadDef* d = default_for(primitive);
   if (!d) return out;
-  for (const auto& b : backend_names())
-    if (d->make(primitive, b)) out.push_back(b);
+  for (const auto& b : all_backend_names())
+    if (instantiate(*d, primitive, b)) out.push_back(b);
   return out;
 }
 

@@ -22,6 +22,8 @@
 #include <system_error>
 #include <thread>
 
+#include <nlohmann/json.hpp>
+
 #include "ipcsync/futex.hpp"
 #include "ipcsync/shm.hpp"
 
@@ -187,31 +189,42 @@ bool drive_phases(Control* ctl, const RunConfig& cfg, SignalGate& gate, double t
   }
 }
 
+// Fills r's throughput, spread and fairness from per-worker measured ops and the union of the
+// workers' measured windows (CLOCK_MONOTONIC ns).
+void summarize(RunResult& r, const std::vector<uint64_t>& ops, uint64_t begin_ns, uint64_t end_ns) {
+  double sum = 0, sumsq = 0;
+  r.ops = 0;
+  r.ops_min = UINT64_MAX;
+  r.ops_max = 0;
+  for (uint64_t o : ops) {
+    r.ops += o;
+    r.ops_min = std::min(r.ops_min, o);
+    r.ops_max = std::max(r.ops_max, o);
+    sum += static_cast<double>(o);
+    sumsq += static_cast<double>(o) * static_cast<double>(o);
+  }
+  r.seconds = end_ns > begin_ns ? static_cast<double>(end_ns - begin_ns) * 1e-9 : 0;
+  r.ops_per_sec = r.seconds > 0 ? static_cast<double>(r.ops) / r.seconds : 0;
+  r.fairness = sumsq > 0 ? sum * sum / (static_cast<double>(ops.size()) * sumsq) : 0;
+}
+
 // Sums the slots into r and verifies.
 void collect(RunResult& r, const Instance& inst, const RunConfig& cfg, const Arena& a) {
-  const int n = cfg.procs;
   Totals tot;
   uint64_t begin = UINT64_MAX, end = 0;
-  double sum = 0, sumsq = 0;
-  r.ops_min = UINT64_MAX;
-  for (int i = 0; i < n; ++i) {
+  std::vector<uint64_t> ops;
+  for (int i = 0; i < cfg.procs; ++i) {
     const WorkerSlot& s = a.slots[i];
     tot.ops += s.ops;
     tot.warm_ops += s.warm_ops;
     tot.per_worker_ops.push_back(s.ops + s.warm_ops);
+    ops.push_back(s.ops);
     begin = std::min(begin, s.begin_ns);
     end = std::max(end, s.end_ns);
-    r.ops_min = std::min(r.ops_min, s.ops);
-    r.ops_max = std::max(r.ops_max, s.ops);
-    sum += static_cast<double>(s.ops);
-    sumsq += static_cast<double>(s.ops) * static_cast<double>(s.ops);
     r.latency.merge(s.latency);
     r.wakeup.merge(s.wakeup);
   }
-  r.ops = tot.ops;
-  r.seconds = end > begin ? static_cast<double>(end - begin) * 1e-9 : 0;
-  r.ops_per_sec = r.seconds > 0 ? static_cast<double>(r.ops) / r.seconds : 0;
-  r.fairness = sumsq > 0 ? sum * sum / (n * sumsq) : 0;
+  summarize(r, ops, begin, end);
   const VerifyResult v = inst.verify(a.shared, cfg, tot);
   r.detail = v.detail;
   if (!v.ok) r.status = "verify_failed";
@@ -441,6 +454,116 @@ void run_threads(RunResult& r, const Instance& inst, const RunConfig& cfg, const
   if (r.status == "ok") collect(r, inst, cfg, a);
 }
 
+// ---- the python backend ---------------------------------------------------------------------
+// scripts/mp_backend.py runs the workload with Python's multiprocessing and prints one JSON
+// result. It runs in a process group of its own (so Ctrl-C on the terminal reaches only bench),
+// dies with bench (PR_SET_PDEATHSIG), and on a timeout or a signal the whole group is SIGKILLed.
+
+std::string mp_backend_script() {
+  if (const char* p = std::getenv("IPCSYNC_MP_BACKEND")) return p;
+  return std::string(IPCSYNC_SOURCE_DIR) + "/scripts/mp_backend.py";
+}
+
+void run_python(RunResult& r, const RunConfig& cfg, const PinPlan& plan, SignalGate& gate, double timeout_s) {
+  nlohmann::json j{{"workload", cfg.workload},   {"primitive", cfg.primitive},     {"procs", cfg.procs},
+                   {"pus", plan.pu_of},          {"warmup_s", cfg.warmup_s},       {"duration_s", cfg.duration_s},
+                   {"ops_per_worker", cfg.ops_per_worker}, {"sample_every", cfg.sample_every},
+                   {"params", cfg.params},       {"unsafe", cfg.unsafe}};
+  const std::string input = j.dump();
+  const std::string script = mp_backend_script();
+  int in[2], out[2];
+  if (pipe2(in, O_CLOEXEC) != 0 || pipe2(out, O_CLOEXEC) != 0)
+    throw std::system_error(errno, std::generic_category(), "pipe");
+  const pid_t parent = getpid();
+  std::fflush(nullptr);
+  const pid_t pid = fork();
+  if (pid < 0) throw std::system_error(errno, std::generic_category(), "fork");
+  if (pid == 0) {
+    setpgid(0, 0);
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != parent) _exit(97);
+    sigprocmask(SIG_SETMASK, &gate.old_mask(), nullptr);
+    dup2(in[0], 0);
+    dup2(out[1], 1);
+    execl(cfg.python.c_str(), cfg.python.c_str(), script.c_str(), static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  setpgid(pid, pid);
+  close(in[0]);
+  close(out[1]);
+  bool reaped = false;
+  int wstatus = 0;
+  struct Cleanup {
+    std::function<void()> f;
+    ~Cleanup() { f(); }
+  } cleanup{[&] {
+    close(out[0]);
+    if (!reaped) {
+      killpg(pid, SIGKILL);
+      while (waitpid(pid, &wstatus, 0) < 0 && errno == EINTR) {
+      }
+    }
+  }};
+  // The config is small (far below the pipe buffer): write it whole, then close.
+  if (write(in[1], input.data(), input.size()) != static_cast<ssize_t>(input.size())) {
+    close(in[1]);
+    r.status = "error";
+    r.detail = "cannot send the run configuration to " + cfg.python;
+    return;
+  }
+  close(in[1]);
+
+  std::string text;
+  const double deadline = mono_s() + timeout_s;
+  for (;;) {
+    const int ev = wait_event(gate, deadline, out[0]);  // throws interrupted: Cleanup kills the group
+    if (ev == 0) {
+      r.status = "timeout";
+      r.detail = "python backend exceeded the " + std::to_string(timeout_s) + " s watchdog; killed";
+      return;
+    }
+    if (ev != 1) continue;
+    char buf[65536];
+    const ssize_t n = read(out[0], buf, sizeof buf);
+    if (n > 0) {
+      text.append(buf, static_cast<std::size_t>(n));
+      continue;
+    }
+    if (n == 0) break;
+    if (errno != EINTR) throw std::system_error(errno, std::generic_category(), "read");
+  }
+  killpg(pid, SIGKILL);  // the driver has printed; nothing of its group may outlive the run
+  while (waitpid(pid, &wstatus, 0) < 0 && errno == EINTR) {
+  }
+  reaped = true;
+  const nlohmann::json res = nlohmann::json::parse(text, nullptr, false);
+  if (res.is_discarded() || !res.is_object()) {
+    r.status = "error";
+    r.detail = WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == 127
+                   ? "cannot run " + cfg.python + " " + script
+                   : "python backend printed no result (exit status " + std::to_string(WEXITSTATUS(wstatus)) + ")";
+    return;
+  }
+  if (res.contains("error")) {
+    r.status = "error";
+    r.detail = res["error"].get<std::string>();
+    return;
+  }
+  std::vector<uint64_t> ops;
+  uint64_t begin = UINT64_MAX, end = 0;
+  for (const auto& w : res["workers"]) {
+    ops.push_back(w["ops"].get<uint64_t>());
+    begin = std::min(begin, w["begin_ns"].get<uint64_t>());
+    end = std::max(end, w["end_ns"].get<uint64_t>());
+    const uint64_t lo = w["min_ns"].get<uint64_t>(), hi = w["max_ns"].get<uint64_t>();
+    for (const auto& [bucket, count] : w["hist"].items())
+      r.latency.add_bucket(std::stoul(bucket), count.get<uint64_t>(), lo, hi);
+  }
+  summarize(r, ops, begin, end);
+  r.detail = res["verify"]["detail"].get<std::string>();
+  if (!res["verify"]["ok"].get<bool>()) r.status = "verify_failed";
+}
+
 }  // namespace
 
 RunResult run_once(const Instance& inst, const RunConfig& cfg, const PinPlan& plan, const Topology& topo,
@@ -452,6 +575,10 @@ RunResult run_once(const Instance& inst, const RunConfig& cfg, const PinPlan& pl
   r.pus = plan.pu_of;
   r.oversubscribed = plan.oversubscribed;
   r.timestamp = now_iso8601();
+  if (inst.python) {
+    run_python(r, cfg, plan, gate, timeout_s);
+    return r;
+  }
   Arena arena(static_cast<std::size_t>(cfg.procs), inst.shared_bytes);
   inst.init(arena.shared, cfg);
   struct Destroy {

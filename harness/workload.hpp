@@ -32,6 +32,7 @@ struct RunConfig {
   double warmup_s = 0.2;
   uint32_t sample_every = 64;              // latency sample every k-th op
   bool unsafe = false;
+  std::string python = "/usr/bin/python3";  // interpreter for the python backend
   int64_t param(const std::string& k) const {
     auto it = params.find(k);
     return it == params.end() ? 0 : it->second;
@@ -87,6 +88,7 @@ struct Instance {
   void (*body)(void* shared, WorkerEnv&) = nullptr;         // each worker
   VerifyResult (*verify)(void* shared, const RunConfig&, const Totals&) = nullptr;  // parent
   void (*destroy)(void* shared) = nullptr;                  // parent, after the run
+  bool python = false;  // the python backend: run by scripts/mp_backend.py, no function pointers
 };
 
 struct ParamSpec {
@@ -103,12 +105,17 @@ struct WorkloadDef {
   std::vector<std::string> primitives;       // roles it can drive
   std::vector<std::string> default_for;      // primitives whose default workload this is
   std::vector<ParamSpec> params;
+  std::vector<std::string> python_primitives;  // roles scripts/mp_backend.py implements for it
   std::function<std::optional<Instance>(const std::string& primitive, const std::string& backend)> make;
 };
 
 class Registry {
  public:
   static Registry& get();
+  // instantiate(): def's instance for (primitive, backend), the python backend included;
+  // nullopt when that backend does not implement the role for this workload.
+  static std::optional<Instance> instantiate(const WorkloadDef& def, const std::string& primitive,
+                                             const std::string& backend);
   void add(WorkloadDef def);
   const std::vector<WorkloadDef>& all() const noexcept { return defs_; }
   const WorkloadDef* find(const std::string& name) const;

@@ -99,6 +99,7 @@ IPCSYNC_WORKLOAD(WorkloadDef{
     .default_for = {"lock", "semaphore"},
     .params = {{"cs_ns", "busy work inside the critical section (ns)", 0, 0, 1'000'000'000},
                {"think_ns", "busy work outside the critical section (ns)", 0, 0, 1'000'000'000}},
+    .python_primitives = {"lock", "semaphore"},
     .make = make,
 });
 
