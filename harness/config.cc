@@ -120,6 +120,9 @@ Options parse_options(int argc, char** argv) {
   app.add_option("--results-dir", o.results_dir, "Default results root [results]");
   app.add_option("--format,-f", o.format, "Output on stdout: table, csv or json [table]");
   app.add_option("--python", o.python, "Python interpreter for --backend python [/usr/bin/python3]");
+  app.add_flag("--plot", o.plot, "When done, plot this run's rows (scripts/plot.py under --python) and print the image paths");
+  app.add_option("--inject-fault", o.fault, "Testing only: break the workload on purpose (see --list) to prove its verify step fails")
+      ->group("Testing");
   app.add_flag("--list", o.list, "List primitives, backends and workloads, then exit");
   std::map<std::string, std::string> param_text;
   std::set<std::string> seen;
@@ -234,6 +237,9 @@ std::vector<PlanItem> expand(const Options& o, const Topology& topo) {
         throw usage_error(flag_of(name) + ": not a parameter of workload '" + def->name + "'");
     }
     if (o.unsafe && def->name != "counter") throw usage_error("--unsafe: only the counter workload has an unsafe mode");
+    if (!o.fault.empty() && std::find(def->faults.begin(), def->faults.end(), o.fault) == def->faults.end())
+      throw usage_error("--inject-fault: workload '" + def->name + "' has no fault '" + o.fault + "' (it has: " +
+                        (def->faults.empty() ? std::string("none") : join(def->faults)) + ")");
 
     std::vector<std::string> backends;
     for (const auto& b : o.backends) {
@@ -286,6 +292,7 @@ std::vector<PlanItem> expand(const Options& o, const Topology& topo) {
             item.cfg.sample_every = o.sample_every;
             item.cfg.unsafe = o.unsafe;
             item.cfg.python = o.python;
+            item.cfg.fault = o.fault;
             plan.push_back(std::move(item));
           }
     }
@@ -320,6 +327,7 @@ std::string list_text() {
     s << "      primitives: " << join(d.primitives) << "\n";
     for (const auto& p : d.params)
       s << "      " << flag_of(p.name) << "  " << p.help << " (default " << p.def << ")\n";
+    if (!d.faults.empty()) s << "      faults (--inject-fault, tests only): " << join(d.faults) << "\n";
   }
   return s.str();
 }

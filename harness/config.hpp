@@ -43,6 +43,8 @@ struct Options {
   std::string format = "table";
   std::string python = "/usr/bin/python3";
   bool list = false;
+  bool plot = false;
+  std::string fault;  // --inject-fault (tests only)  // plot this run's rows when done (scripts/plot.py)
   bool help = false;  // help was printed
   std::string command_line;
 };

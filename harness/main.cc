@@ -3,9 +3,11 @@
 // Exit status: 0 all rows ok; 1 some row failed (verify_failed, timeout, crashed, error);
 // 2 bad input (one line on stderr, nothing spawned); 128+signo after SIGINT/SIGTERM/SIGHUP,
 // with every worker killed and reaped first.
+#include <signal.h>
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <ctime>
 #include <iostream>
 #include <nlohmann/json.hpp>
@@ -146,6 +148,13 @@ int run(int argc, char** argv) {
     std::cout << out.dump(2) << "\n";
   }
   if (failures) std::cerr << "bench: " << failures << " run(s) failed; see the status column\n";
+  if (opt.plot) {
+    // Seeing the latest run at once: scripts/plot.py on this run's rows only.
+    const std::string cmd = "'" + opt.python + "' '" + std::string(IPCSYNC_SOURCE_DIR) + "/scripts/plot.py' '" +
+                            file->csv_path() + "' --run-id '" + run_id + "' 1>&2";
+    sigprocmask(SIG_SETMASK, &gate.old_mask(), nullptr);  // the plotter runs with the usual signals
+    if (std::system(cmd.c_str()) != 0) std::cerr << "bench: --plot: plotting failed (see above)\n";
+  }
   return failures ? 1 : 0;
 }
 

@@ -47,6 +47,7 @@ std::string params_text(const RunResult& r) {
   // the configuration: rows with different --duration still compare.
   kv["sample_every"] = std::to_string(r.cfg.sample_every);
   if (r.cfg.unsafe) kv["unsafe"] = "1";
+  if (!r.cfg.fault.empty()) kv["fault"] = r.cfg.fault;
   std::string s;
   for (const auto& [k, v] : kv) s += (s.empty() ? "" : ";") + k + "=" + v;
   return s;

@@ -33,6 +33,7 @@ struct RunConfig {
   uint32_t sample_every = 64;              // latency sample every k-th op
   bool unsafe = false;
   std::string python = "/usr/bin/python3";  // interpreter for the python backend
+  std::string fault;  // test-only fault injection (--inject-fault); each workload names its own
   int64_t param(const std::string& k) const {
     auto it = params.find(k);
     return it == params.end() ? 0 : it->second;
@@ -106,6 +107,7 @@ struct WorkloadDef {
   std::vector<std::string> default_for;      // primitives whose default workload this is
   std::vector<ParamSpec> params;
   std::vector<std::string> python_primitives;  // roles scripts/mp_backend.py implements for it
+  std::vector<std::string> faults;             // --inject-fault names it understands (tests only)
   std::function<std::optional<Instance>(const std::string& primitive, const std::string& backend)> make;
 };
 

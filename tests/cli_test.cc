@@ -239,3 +239,15 @@ TEST_CASE("cli: SIGINT stops the run and kills and reaps every worker and leaves
   CHECK(dev_shm() == shm_before);
   fs::remove_all(dir);
 }
+
+TEST_CASE("cli: --inject-fault proves the counter's verify step fails (verify_failed and exit 1)", "[cli][fault]") {
+  const fs::path dir = temp_dir();
+  const CmdResult r = run_cmd({kBench, "--primitive", "lock", "--procs", "2", "--duration", "0.5", "--inject-fault",
+                               "skip_lock", "--format", "csv", "--out", (dir / "f.csv").string()});
+  CHECK(r.status == 1);
+  CHECK(r.out.find(",verify_failed,") != std::string::npos);
+  const CmdResult bad = run_cmd({kBench, "--primitive", "lock", "--inject-fault", "nope", "--out", (dir / "g.csv").string()});
+  CHECK(bad.status == 2);
+  CHECK(bad.err.find("skip_lock") != std::string::npos);
+  fs::remove_all(dir);
+}

@@ -53,6 +53,15 @@ Instance make_counter() {
     auto after = [&] { Clock::busy_ns(think); };
     if (env.cfg->unsafe) {
       run_ops(env, bump, after);
+    } else if (env.cfg->fault == "skip_lock") {
+      // Test-only: one op in 64 increments without the lock; verify must catch the lost updates.
+      uint32_t k = 0;
+      run_ops(env, [&] {
+        if ((++k & 63) == 0) return bump();
+        m.acquire();
+        bump();
+        m.release();
+      }, after);
     } else {
       run_ops(env, [&] {
         m.acquire();
@@ -100,6 +109,7 @@ IPCSYNC_WORKLOAD(WorkloadDef{
     .params = {{"cs_ns", "busy work inside the critical section (ns)", 0, 0, 1'000'000'000},
                {"think_ns", "busy work outside the critical section (ns)", 0, 0, 1'000'000'000}},
     .python_primitives = {"lock", "semaphore"},
+    .faults = {"skip_lock"},
     .make = make,
 });
 
