@@ -3,34 +3,22 @@
 // The wait is detail::Parking's (Lock's protocol, parking.hpp). What RLock adds is the
 // liveness check: glibc's robust mutexes get EOWNERDEAD from the kernel's robust-futex list,
 // which belongs to glibc (one list head per thread) and cannot be shared with it, so RLock asks
-// instead: kill(owner_tid, 0) fails with ESRCH once no thread has that id. The check runs after
+// instead, as Lock does: detail::thread_alive(tid) (futex.cc) is false once no thread has that
+// id or it is a zombie (a SIGKILLed holder not yet reaped). The check runs after
 // every quiet park slice (kParkSlice), never on the uncontended or spinning paths, so a
 // contended handoff costs no extra syscall and recovery takes at most about one slice.
 #include "ipcsync/rlock.hpp"
 
-#include <signal.h>
-
-#include <cerrno>
-
 namespace ipcsync {
-namespace {
-
-// owner_gone(): whether no thread with this tid exists (EPERM means it exists, owned by
-// another user). kill() accepts any thread's tid and signals its thread group; with signal 0
-// it only checks.
-bool owner_gone(uint32_t tid) noexcept {
-  return tid != 0 && ::kill(static_cast<pid_t>(tid), 0) != 0 && errno == ESRCH;
-}
-
-}  // namespace
 
 bool RLock::take_over_if_dead(uint32_t self) noexcept {
   uint32_t o = owner_.load(std::memory_order_relaxed);
-  if (o == 0 || o == self || !owner_gone(o)) return false;
+  if (o == 0 || o == self || detail::thread_alive(o)) return false;
   // Only one contender wins the CAS from the dead tid; the others keep waiting.
   if (!owner_.compare_exchange_strong(o, self, std::memory_order_acquire, std::memory_order_relaxed)) return false;
   depth_.store(1, std::memory_order_relaxed);
   died_.store(1, std::memory_order_relaxed);
+  recoveries_.fetch_add(1, std::memory_order_relaxed);
   return true;
 }
 

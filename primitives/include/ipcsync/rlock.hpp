@@ -25,8 +25,8 @@
 // Memory ordering: for processes X and Y, X's writes before its final release() are visible to
 //   Y after Y's acquire() (or a successful try_acquire()/acquire_until()) returns true.
 // Owner death (robust, beyond Python, where a dead holder deadlocks everyone): a contender that
-//   finds the lock held checks whether the owner's tid still exists (kill(tid, 0) == ESRCH means
-//   dead) after every quiet kParkSlice (100 ms) of parking; if the
+//   finds the lock held checks whether the owner's thread still runs (detail::thread_alive(): gone
+//   or a zombie means dead) after every quiet kParkSlice (100 ms) of parking; if the
 //   owner is gone it takes the lock over (depth 1) and owner_died() returns true until that
 //   holding is fully released, like EOWNERDEAD: the protected state may be half-updated, and
 //   the new owner must repair it. Recovery takes at most ~kParkSlice. A thread that exits
@@ -127,6 +127,8 @@ class alignas(64) RLock {
   // RLock::owner_died(): true while the caller's holding was recovered from a dead owner
   // (EOWNERDEAD); cleared by the release that brings the depth back to 0.
   bool owner_died() const noexcept { return is_owned() && died_.load(std::memory_order_relaxed) != 0; }
+  // RLock::recoveries(): how many times the lock was taken over from a dead owner (ever).
+  uint32_t recoveries() const noexcept { return recoveries_.load(std::memory_order_relaxed); }
   // RLock::waiters(): processes parked in the kernel (a snapshot, for tests).
   uint32_t waiters() const noexcept { return park_.sleepers.load(std::memory_order_relaxed); }
 
@@ -185,6 +187,7 @@ class alignas(64) RLock {
   std::atomic<uint32_t> owner_{0};  // 0 or the owner's tid
   std::atomic<uint32_t> depth_{0};  // written by the owner only
   std::atomic<uint32_t> died_{0};   // 1: this holding was recovered from a dead owner
+  std::atomic<uint32_t> recoveries_{0};  // take-overs from dead owners, ever
   detail::Parking park_;            // contenders wait here
 };
 

@@ -1,0 +1,131 @@
+// workloads/condition_ring.cc — a token passed around N processes with Conditions (the guide's
+// "wait until it is my turn": `while not my_turn: cond.wait()`).
+//
+// One Lock and N Conditions bound to it (Condition(lock): the link is a self-relative offset;
+// both live in the shared region). Worker i, holding the lock, waits on cond[i] until the turn
+// counter says i, records the wake-up latency (the passer's notify() to running) in its
+// `wakeup` histogram, advances the turn and notifies cond[i+1]: one op, whose latency is the
+// time from waiting to holding the token. The token holder that sees the stop phase (or its
+// last --ops) raises a stop flag and notifies every Condition, releasing everyone. Verify: the
+// pass counter equals the ops done, every pass found the turn it expected, and no worker took
+// more than one turn more than another (a ring is fair by construction).
+#include <algorithm>
+#include <atomic>
+#include <mutex>
+#include <new>
+
+#include "harness/backends.hpp"
+#include "harness/workload.hpp"
+
+namespace ipcsync::harness {
+namespace {
+
+constexpr int kMaxWorkers = 1024;  // bench's --procs limit
+
+template <class L, class C>
+struct Shared {
+  Shared() {
+    for (C& c : cond) ::new (&c) C(lock);  // rebind each (trivially destructible) Condition
+  }
+  L lock;
+  alignas(64) uint64_t passes = 0;  // all four under the lock
+  uint64_t t_notify = 0;
+  uint32_t stop = 0;
+  uint64_t errors = 0;
+  C cond[kMaxWorkers];
+};
+
+template <class L, class C>
+Instance make_condition_ring() {
+  using S = Shared<L, C>;
+  static_assert(std::is_trivially_destructible_v<C>);
+  Instance in;
+  in.shared_bytes = sizeof(S);
+  in.init = [](void* p, const RunConfig&) { ::new (p) S(); };
+  in.body = [](void* p, WorkerEnv& env) {
+    auto* s = static_cast<S*>(p);
+    WorkerSlot& slot = *env.slot;
+    const int n = env.nprocs, me = env.index;
+    const uint64_t limit = env.cfg->ops_per_worker;
+    const uint32_t every = env.cfg->sample_every;
+    const double ns_per_tick = Clock::to_ns(1000) / 1000.0;
+    uint64_t warm = 0, ops = 0;
+    bool measuring = false;
+    std::unique_lock g(s->lock);
+    for (;;) {
+      const uint64_t t0 = Clock::ticks();
+      while (s->passes % static_cast<uint64_t>(n) != static_cast<uint64_t>(me) && !s->stop) s->cond[me].wait();
+      if (s->stop) break;
+      const uint64_t t1 = Clock::ticks();
+      const uint32_t phase = env.ctl->phase.load(std::memory_order_relaxed);
+      if (phase != Control::kWarmup && !measuring) {
+        measuring = true;
+        slot.latency.clear();
+        slot.wakeup.clear();
+        slot.begin_ns = Clock::mono_ns();
+      }
+      if (limit ? (measuring && ops >= limit) : phase == Control::kStop) {
+        s->stop = 1;
+        for (int i = 0; i < n; ++i) s->cond[i].notify_all();
+        break;
+      }
+      if (measuring) {
+        ++ops;
+        if (n > 1 && s->passes >= static_cast<uint64_t>(n) && t1 >= s->t_notify)
+          slot.wakeup.record(static_cast<uint64_t>(static_cast<double>(t1 - s->t_notify) * ns_per_tick));
+        if (ops % every == 0) slot.latency.record(static_cast<uint64_t>(static_cast<double>(t1 - t0) * ns_per_tick));
+      } else {
+        ++warm;
+      }
+      if (s->passes % static_cast<uint64_t>(n) != static_cast<uint64_t>(me)) ++s->errors;
+      ++s->passes;
+      s->t_notify = Clock::ticks();
+      s->cond[(me + 1) % n].notify();
+    }
+    g.unlock();
+    if (!measuring) slot.begin_ns = Clock::mono_ns();
+    slot.end_ns = Clock::mono_ns();
+    slot.warm_ops = warm;
+    slot.ops = ops;
+  };
+  in.verify = [](void* p, const RunConfig&, const Totals& t) {
+    auto* s = static_cast<S*>(p);
+    const uint64_t total = t.warm_ops + t.ops;
+    uint64_t lo = UINT64_MAX, hi = 0;
+    for (uint64_t w : t.per_worker_ops) {
+      lo = std::min(lo, w);
+      hi = std::max(hi, w);
+    }
+    VerifyResult r;
+    r.ok = s->passes == total && s->errors == 0 && hi - lo <= 1 && !s->lock.locked();
+    r.detail = "passes=" + std::to_string(s->passes) + " expected=" + std::to_string(total) +
+               " turn_errors=" + std::to_string(s->errors) + " spread=" + std::to_string(hi - lo);
+    return r;
+  };
+  in.destroy = [](void* p) { static_cast<S*>(p)->~S(); };
+  return in;
+}
+
+std::optional<Instance> make(const std::string& primitive, const std::string& backend) {
+  std::optional<Instance> out;
+  with_backend(backend, [&]<class B>() {
+    if constexpr (requires { typename B::Condition; })
+      if (primitive == "condition") out = make_condition_ring<typename B::Lock, typename B::Condition>();
+  });
+  return out;
+}
+
+// Built field by field, so fields WorkloadDef gains later keep their defaults.
+IPCSYNC_WORKLOAD([] {
+  WorkloadDef d;
+  d.name = "condition_ring";
+  d.description = "N processes pass a token around a ring, each waiting on its own Condition for its turn";
+  d.primitives = {"condition"};
+  d.default_for = {"condition"};
+  d.params = {};
+  d.make = make;
+  return d;
+}());
+
+}  // namespace
+}  // namespace ipcsync::harness

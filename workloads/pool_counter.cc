@@ -1,0 +1,102 @@
+// workloads/pool_counter.cc — the guide's connection pool on a BoundedSemaphore.
+//
+// K permits (--permits, default 1), N processes. Each op: acquire a permit, enter (count the
+// holders and remember the most ever seen), bump a shared counter — with a plain load/store
+// when K == 1, so the semaphore alone must keep it exact, atomically otherwise — and leave,
+// release, then --think-ns outside. Verify: the counter equals every op done, there were never
+// more than K holders, all K permits came back, and one release beyond the bound is refused
+// with over_release (the guide's "liberar de más"), leaving the count unchanged.
+#include <atomic>
+#include <new>
+
+#include "harness/backends.hpp"
+#include "harness/workload.hpp"
+
+namespace ipcsync::harness {
+namespace {
+
+template <class BS>
+struct alignas(64) Shared {
+  explicit Shared(uint32_t k) : sem(k), permits(k) {}
+  BS sem;
+  alignas(64) std::atomic<uint64_t> counter{0};
+  std::atomic<uint32_t> holders{0};
+  std::atomic<uint32_t> max_holders{0};
+  uint32_t permits;
+};
+
+template <class BS>
+Instance make_pool_counter() {
+  using S = Shared<BS>;
+  Instance in;
+  in.shared_bytes = sizeof(S);
+  in.init = [](void* p, const RunConfig& cfg) { ::new (p) S(static_cast<uint32_t>(cfg.param("permits"))); };
+  in.body = [](void* p, WorkerEnv& env) {
+    auto* s = static_cast<S*>(p);
+    const uint64_t cs = static_cast<uint64_t>(env.cfg->param("cs_ns"));
+    const uint64_t think = static_cast<uint64_t>(env.cfg->param("think_ns"));
+    const bool exclusive = s->permits == 1;
+    run_ops(env, [&] {
+      s->sem.acquire();
+      const uint32_t h = s->holders.fetch_add(1, std::memory_order_relaxed) + 1;
+      uint32_t m = s->max_holders.load(std::memory_order_relaxed);
+      while (h > m && !s->max_holders.compare_exchange_weak(m, h, std::memory_order_relaxed)) {
+      }
+      if (exclusive) {
+        const uint64_t v = s->counter.load(std::memory_order_relaxed);
+        Clock::busy_ns(cs);
+        s->counter.store(v + 1, std::memory_order_relaxed);
+      } else {
+        Clock::busy_ns(cs);
+        s->counter.fetch_add(1, std::memory_order_relaxed);
+      }
+      s->holders.fetch_sub(1, std::memory_order_relaxed);
+      s->sem.release();
+    }, [&] { Clock::busy_ns(think); });
+  };
+  in.verify = [](void* p, const RunConfig&, const Totals& t) {
+    auto* s = static_cast<S*>(p);
+    const uint64_t expect = t.warm_ops + t.ops;
+    const uint64_t got = s->counter.load();
+    bool refused = false;
+    try {
+      s->sem.release();  // every permit is back: one more must be refused
+    } catch (const over_release&) {
+      refused = true;
+    }
+    VerifyResult r;
+    r.ok = got == expect && s->max_holders.load() <= s->permits && s->sem.value() == s->permits && refused;
+    r.detail = "counter=" + std::to_string(got) + " expected=" + std::to_string(expect) +
+               " max_holders=" + std::to_string(s->max_holders.load()) + " permits=" + std::to_string(s->permits) +
+               " value=" + std::to_string(s->sem.value()) + (refused ? " extra_release=refused" : " extra_release=ACCEPTED");
+    return r;
+  };
+  in.destroy = [](void* p) { static_cast<S*>(p)->~S(); };
+  return in;
+}
+
+std::optional<Instance> make(const std::string& primitive, const std::string& backend) {
+  std::optional<Instance> out;
+  with_backend(backend, [&]<class B>() {
+    if constexpr (requires { typename B::BoundedSemaphore; })
+      if (primitive == "bounded_semaphore") out = make_pool_counter<typename B::BoundedSemaphore>();
+  });
+  return out;
+}
+
+// Built field by field, so fields WorkloadDef gains later keep their defaults.
+IPCSYNC_WORKLOAD([] {
+  WorkloadDef d;
+  d.name = "pool_counter";
+  d.description = "N processes share K permits of a bounded semaphore and count their uses (the guide's pool)";
+  d.primitives = {"bounded_semaphore"};
+  d.default_for = {"bounded_semaphore"};
+  d.params = {{"permits", "permits in the pool (K); 1 makes it a mutex", 1, 1, 1'000'000},
+              {"cs_ns", "busy work inside the critical section (ns)", 0, 0, 1'000'000'000},
+              {"think_ns", "busy work outside the critical section (ns)", 0, 0, 1'000'000'000}};
+  d.make = make;
+  return d;
+}());
+
+}  // namespace
+}  // namespace ipcsync::harness

@@ -1,0 +1,181 @@
+// workloads/queue_pipeline.cc — the guide's producer/consumer Queue: P producers put numbered
+// items, C consumers get them, and the end of the stream is close(), not N sentinels.
+//
+// Workers 0..P-1 produce (--producers, default half, at least one), the rest consume; alone,
+// one process puts and then gets each item itself. An item carries its producer, a sequence
+// number 0, 1, 2... and its put() time. Producers put until the stop phase (or --ops); the last
+// producer to finish closes the queue, which wakes every blocked consumer: they drain what is
+// left and stop on queue_closed. Consumers check that each producer's items reach them in order
+// (the queue is FIFO), record put-to-get latency in their `wakeup` histogram, and add per
+// producer counts and sequence sums to shared totals. Verify: for every producer, items
+// consumed == items put and the sequence sum is 0+1+...+(put-1) — every item consumed exactly
+// once — and no order violation.
+#include <atomic>
+#include <new>
+#include <vector>
+
+#include "harness/backends.hpp"
+#include "harness/workload.hpp"
+
+namespace ipcsync::harness {
+namespace {
+
+constexpr int kMaxWorkers = 1024;  // bench's --procs limit
+constexpr uint32_t kMaxCapacity = 1 << 16;
+
+struct Item {
+  uint32_t producer;
+  uint32_t pad;
+  uint64_t seq;
+  uint64_t t_put;  // Clock::ticks()
+};
+
+template <class Q>
+struct Shared {
+  struct alignas(64) PerProducer {
+    std::atomic<uint64_t> put{0}, got{0}, seq_sum{0};
+  };
+  alignas(64) std::atomic<uint32_t> producers_left{0};
+  std::atomic<uint64_t> order_errors{0};
+  PerProducer per[kMaxWorkers];
+  alignas(64) unsigned char queue[1];  // Q::bytes_for(capacity) bytes start here
+  Q& q() { return *std::launder(reinterpret_cast<Q*>(queue)); }
+};
+
+int producers_of(const RunConfig& cfg) {
+  const int p = static_cast<int>(cfg.param("producers"));
+  if (cfg.procs == 1) return 1;
+  if (p > 0) return p < cfg.procs ? p : cfg.procs - 1;
+  return cfg.procs / 2;
+}
+
+template <class Q>
+Instance make_queue_pipeline() {
+  using S = Shared<Q>;
+  Instance in;
+  in.shared_bytes = offsetof(S, queue) + Q::bytes_for(kMaxCapacity);
+  in.init = [](void* p, const RunConfig& cfg) {
+    auto* s = ::new (p) S();
+    Q::create_at(s->queue, static_cast<uint32_t>(cfg.param("capacity")));
+    s->producers_left.store(static_cast<uint32_t>(producers_of(cfg)));
+  };
+  in.body = [](void* p, WorkerEnv& env) {
+    auto* s = static_cast<S*>(p);
+    Q& q = s->q();
+    const int producers = producers_of(*env.cfg);
+    const uint64_t think = static_cast<uint64_t>(env.cfg->param("think_ns"));
+    const double ns_per_tick = Clock::to_ns(1000) / 1000.0;
+    const uint32_t me = static_cast<uint32_t>(env.index);
+    auto after = [&] { Clock::busy_ns(think); };
+    if (env.nprocs == 1) {  // put, then get it back
+      uint64_t seq = 0;
+      run_ops(env, [&] {
+        q.put(Item{me, 0, seq++, Clock::ticks()});
+        const Item it = q.get();
+        if (it.seq != seq - 1) s->order_errors.fetch_add(1, std::memory_order_relaxed);
+        s->per[it.producer].got.fetch_add(1, std::memory_order_relaxed);
+        s->per[it.producer].seq_sum.fetch_add(it.seq, std::memory_order_relaxed);
+      }, after);
+      s->per[me].put.store(seq, std::memory_order_relaxed);
+      return;
+    }
+    if (env.index < producers) {
+      uint64_t seq = 0;
+      run_ops(env, [&] { q.put(Item{me, 0, seq++, Clock::ticks()}); }, after);
+      s->per[me].put.store(seq, std::memory_order_relaxed);
+      if (s->producers_left.fetch_sub(1, std::memory_order_acq_rel) == 1) q.close();
+      return;
+    }
+    // Consumer: its own loop (it stops on close, not on the phase).
+    WorkerSlot& slot = *env.slot;
+    const uint32_t every = env.cfg->sample_every;
+    std::vector<uint64_t> next(static_cast<std::size_t>(producers), 0), got(next), sum(next);
+    uint64_t warm = 0, ops = 0;
+    bool measuring = false;
+    for (;;) {
+      const bool sample = measuring && (ops + 1) % every == 0;
+      const uint64_t t0 = sample ? Clock::ticks() : 0;
+      Item it;
+      try {
+        it = q.get();
+      } catch (const queue_closed&) {
+        break;
+      }
+      const uint64_t t1 = Clock::ticks();
+      if (it.producer >= static_cast<uint32_t>(producers) || it.seq < next[it.producer]) {
+        s->order_errors.fetch_add(1, std::memory_order_relaxed);
+      } else {
+        next[it.producer] = it.seq + 1;
+        ++got[it.producer];
+        sum[it.producer] += it.seq;
+      }
+      if (!measuring && env.ctl->phase.load(std::memory_order_relaxed) != Control::kWarmup) {
+        measuring = true;
+        slot.latency.clear();
+        slot.wakeup.clear();
+        slot.begin_ns = Clock::mono_ns();
+      }
+      if (measuring) {
+        ++ops;
+        if (sample) slot.latency.record(static_cast<uint64_t>(static_cast<double>(t1 - t0) * ns_per_tick));
+        if (ops % every == 0 && t1 >= it.t_put)
+          slot.wakeup.record(static_cast<uint64_t>(static_cast<double>(t1 - it.t_put) * ns_per_tick));
+      } else {
+        ++warm;
+      }
+      after();
+    }
+    for (int pr = 0; pr < producers; ++pr) {
+      s->per[pr].got.fetch_add(got[static_cast<std::size_t>(pr)], std::memory_order_relaxed);
+      s->per[pr].seq_sum.fetch_add(sum[static_cast<std::size_t>(pr)], std::memory_order_relaxed);
+    }
+    if (!measuring) slot.begin_ns = Clock::mono_ns();
+    slot.end_ns = Clock::mono_ns();
+    slot.warm_ops = warm;
+    slot.ops = ops;
+  };
+  in.verify = [](void* p, const RunConfig& cfg, const Totals&) {
+    auto* s = static_cast<S*>(p);
+    const int producers = producers_of(cfg);
+    uint64_t put = 0, got = 0, bad = 0;
+    for (int pr = 0; pr < producers; ++pr) {
+      const uint64_t n = s->per[pr].put.load(), g = s->per[pr].got.load();
+      put += n;
+      got += g;
+      if (g != n || s->per[pr].seq_sum.load() != (n ? n * (n - 1) / 2 : 0)) ++bad;
+    }
+    VerifyResult r;
+    r.ok = bad == 0 && s->order_errors.load() == 0 && s->q().empty();
+    r.detail = "put=" + std::to_string(put) + " got=" + std::to_string(got) + " bad_producers=" + std::to_string(bad) +
+               " order_errors=" + std::to_string(s->order_errors.load());
+    return r;
+  };
+  in.destroy = [](void* p) { static_cast<S*>(p)->~S(); };
+  return in;
+}
+
+std::optional<Instance> make(const std::string& primitive, const std::string& backend) {
+  std::optional<Instance> out;
+  with_backend(backend, [&]<class B>() {
+    if constexpr (requires { typename B::template Queue<Item>; })
+      if (primitive == "queue") out = make_queue_pipeline<typename B::template Queue<Item>>();
+  });
+  return out;
+}
+
+// Built field by field, so fields WorkloadDef gains later keep their defaults.
+IPCSYNC_WORKLOAD([] {
+  WorkloadDef d;
+  d.name = "queue_pipeline";
+  d.description = "P producers put numbered items into a bounded Queue, C consumers get them until it is closed";
+  d.primitives = {"queue"};
+  d.default_for = {"queue"};
+  d.params = {{"capacity", "queue maxsize (cells)", 64, 1, kMaxCapacity},
+              {"producers", "producer processes (0: half of --procs)", 0, 0, kMaxWorkers},
+              {"think_ns", "busy work outside the critical section (ns)", 0, 0, 1'000'000'000}};
+  d.make = make;
+  return d;
+}());
+
+}  // namespace
+}  // namespace ipcsync::harness

@@ -1,0 +1,85 @@
+// workloads/rlock_nested.cc — the guide's RLock account: nested acquisition of one RLock.
+//
+// Each op: acquire the RLock --depth times (the outer call and the nested ones a synchronized
+// method makes when it calls another), increment a shared counter with a plain load/store
+// (--cs-ns of busy work in between, so only mutual exclusion keeps it exact), release --depth
+// times, then --think-ns outside. Verify: the counter equals every op done, warm-up included,
+// and the RLock ended unlocked (owner 0, depth 0) with no owner ever recovered from death.
+#include <atomic>
+#include <new>
+
+#include "harness/backends.hpp"
+#include "harness/workload.hpp"
+
+namespace ipcsync::harness {
+namespace {
+
+template <class R>
+struct alignas(64) Shared {
+  R rlock;
+  alignas(64) std::atomic<uint64_t> counter{0};
+  std::atomic<uint64_t> depth_errors{0};  // an inner level that did not see the expected depth
+};
+
+template <class R>
+Instance make_rlock_nested() {
+  using S = Shared<R>;
+  Instance in;
+  in.shared_bytes = sizeof(S);
+  in.init = [](void* p, const RunConfig&) { ::new (p) S(); };
+  in.body = [](void* p, WorkerEnv& env) {
+    auto* s = static_cast<S*>(p);
+    const uint64_t cs = static_cast<uint64_t>(env.cfg->param("cs_ns"));
+    const uint64_t think = static_cast<uint64_t>(env.cfg->param("think_ns"));
+    const uint32_t depth = static_cast<uint32_t>(env.cfg->param("depth"));
+    R& r = s->rlock;
+    run_ops(env, [&] {
+      for (uint32_t d = 0; d < depth; ++d) r.acquire();
+      if (r.depth() != depth) s->depth_errors.fetch_add(1, std::memory_order_relaxed);
+      const uint64_t v = s->counter.load(std::memory_order_relaxed);
+      Clock::busy_ns(cs);
+      s->counter.store(v + 1, std::memory_order_relaxed);
+      for (uint32_t d = 0; d < depth; ++d) r.release();
+    }, [&] { Clock::busy_ns(think); });
+  };
+  in.verify = [](void* p, const RunConfig&, const Totals& t) {
+    auto* s = static_cast<S*>(p);
+    const uint64_t expect = t.warm_ops + t.ops;
+    const uint64_t got = s->counter.load();
+    VerifyResult r;
+    r.ok = got == expect && s->depth_errors.load() == 0 && !s->rlock.locked() && s->rlock.depth() == 0 &&
+           s->rlock.recoveries() == 0;
+    r.detail = "counter=" + std::to_string(got) + " expected=" + std::to_string(expect) +
+               " depth_errors=" + std::to_string(s->depth_errors.load()) +
+               (s->rlock.locked() ? " left_locked" : "");
+    return r;
+  };
+  in.destroy = [](void* p) { static_cast<S*>(p)->~S(); };
+  return in;
+}
+
+std::optional<Instance> make(const std::string& primitive, const std::string& backend) {
+  std::optional<Instance> out;
+  with_backend(backend, [&]<class B>() {
+    if constexpr (requires { typename B::RLock; })
+      if (primitive == "rlock") out = make_rlock_nested<typename B::RLock>();
+  });
+  return out;
+}
+
+// Built field by field, so fields WorkloadDef gains later keep their defaults.
+IPCSYNC_WORKLOAD([] {
+  WorkloadDef d;
+  d.name = "rlock_nested";
+  d.description = "N processes increment a shared counter holding one RLock acquired --depth times (nested)";
+  d.primitives = {"rlock"};
+  d.default_for = {"rlock"};
+  d.params = {{"depth", "how many times each op acquires the RLock before releasing it as often", 2, 1, 64},
+              {"cs_ns", "busy work inside the critical section (ns)", 0, 0, 1'000'000'000},
+              {"think_ns", "busy work outside the critical section (ns)", 0, 0, 1'000'000'000}};
+  d.make = make;
+  return d;
+}());
+
+}  // namespace
+}  // namespace ipcsync::harness
