@@ -100,7 +100,7 @@ Options parse_options(int argc, char** argv) {
   app.footer("Numeric flags take a value, a list (1,2,4) or a range (1-8). Run `bench --list` for "
              "primitives, backends and workloads.");
   std::string primitive, backend = "native", procs, duration, ops, warmup = "0.2", repeat = "1",
-              sample_every = "64", timeout, workload;
+              sample_every, timeout, workload;
   std::vector<std::string> pins;
   std::string mode = "processes";
   app.add_option("--primitive,-p", primitive, "Primitive(s) to measure, comma separated (see --list)");
@@ -113,7 +113,7 @@ Options parse_options(int argc, char** argv) {
   app.add_option("--ops", ops, "Fixed ops per worker instead of --duration");
   app.add_option("--warmup", warmup, "Warm-up seconds before measuring [0.2]");
   app.add_option("--repeat,-r", repeat, "Repetitions per configuration [1]");
-  app.add_option("--sample-every", sample_every, "Time every k-th op for latency (the clock costs ~20 ns; see the JSON context) [64]");
+  app.add_option("--sample-every", sample_every, "Time every k-th op for latency (the clock costs ~20 ns; see the JSON context) [per workload: 64 for cheap ops, 1 for wake-ups]");
   app.add_flag("--unsafe", o.unsafe, "counter: run without the lock and report lost updates");
   app.add_option("--timeout", timeout, "Watchdog seconds per run (default: warm-up + duration + 10 s)");
   app.add_option("--out,-o", o.out, "CSV file to append to (context JSON beside it)");
@@ -193,7 +193,7 @@ Options parse_options(int argc, char** argv) {
     if (v.size() != 1) throw usage_error("--repeat: takes one value");
     o.repeat = static_cast<int>(v[0]);
   }
-  {
+  if (!sample_every.empty()) {
     const auto v = parse_int_list("--sample-every", sample_every, 1, 1 << 20);
     if (v.size() != 1) throw usage_error("--sample-every: takes one value");
     o.sample_every = static_cast<uint32_t>(v[0]);
@@ -289,10 +289,13 @@ std::vector<PlanItem> expand(const Options& o, const Topology& topo) {
             item.cfg.duration_s = o.duration_s;
             item.cfg.ops_per_worker = o.ops;
             item.cfg.warmup_s = o.warmup_s;
-            item.cfg.sample_every = o.sample_every;
+            item.cfg.sample_every = o.sample_every ? o.sample_every : def->default_sample_every;
             item.cfg.unsafe = o.unsafe;
             item.cfg.python = o.python;
             item.cfg.fault = o.fault;
+            if (def->validate)
+              if (std::string err = def->validate(item.cfg); !err.empty())
+                throw usage_error(err + " (workload " + def->name + ")");
             plan.push_back(std::move(item));
           }
     }

@@ -35,7 +35,7 @@ struct Options {
   uint64_t ops = 0;
   double warmup_s = 0.2;
   int repeat = 1;
-  uint32_t sample_every = 64;
+  uint32_t sample_every = 0;  // 0: the workload's default_sample_every
   bool unsafe = false;
   double timeout_s = 0;  // 0: derived from duration
   std::string out;

@@ -109,6 +109,13 @@ struct WorkloadDef {
   std::vector<std::string> python_primitives;  // roles scripts/mp_backend.py implements for it
   std::vector<std::string> faults;             // --inject-fault names it understands (tests only)
   std::function<std::optional<Instance>(const std::string& primitive, const std::string& backend)> make;
+  // validate(): checks a configuration before anything runs (e.g. "needs an even --procs");
+  // returns an error naming the flag, or "" when the configuration fits. Optional.
+  std::function<std::string(const RunConfig&)> validate;
+  // default_sample_every: latency sampling rate when --sample-every is not given. Cheap ops
+  // (~10 ns) sample every 64th to keep the clock's ~20 ns out of throughput; slow ops (a
+  // wake-up, a round trip) can afford every op.
+  uint32_t default_sample_every = 64;
 };
 
 class Registry {

@@ -1,0 +1,247 @@
+// workloads/pingpong.cc — two processes hand a message back and forth: the round trip of a
+// handoff, and the cache-line floor beneath every handoff, measured in the same run.
+//
+// Workers pair up (0 with 1, 2 with 3, ...); in each pair the even worker pings and waits for
+// the pong, the odd one waits for the ping and pongs back. One op is one message sent, so a
+// pair's ops/s is twice its round trips/s. The pinger records each round trip (ping sent to
+// pong received) in `latency`; the ponger records the one-way wake-up (ping sent to ponger
+// running, from a timestamp the pinger stores just before sending) in `wakeup`.
+//
+//   primitive  | the message
+//   -----------+---------------------------------------------------------------------------
+//   cacheline  | a spinning store/load on one shared atomic: the hardware floor (native only;
+//              | it spins forever, so it only means something while procs <= cores)
+//   semaphore  | two Semaphores(0): ping.release() / pong.acquire()
+//   event      | two Events: set() / wait() + clear()
+//   condition  | one Lock, one Condition, a turn variable: notify() / wait() until it is my turn
+//
+// Stop: the pinger, seeing the stop phase (or its last --ops), raises `stop` and sends one last
+// ping, so the ponger never stays blocked. Verify: in every pair the ponger saw exactly the
+// sequence numbers the pinger sent, in order, and answered each one.
+#include <atomic>
+#include <mutex>
+#include <new>
+
+#include "harness/backends.hpp"
+#include "harness/workload.hpp"
+
+namespace ipcsync::harness {
+namespace {
+
+constexpr int kMaxPairs = 512;  // bench's --procs limit / 2
+
+// Per-pair state common to every variant, each hot word in its own line.
+struct alignas(64) PairBase {
+  std::atomic<uint64_t> seq{0};        // the message: written before each ping
+  alignas(64) std::atomic<uint64_t> t_ping{0};  // Clock::ticks() just before the ping
+  alignas(64) std::atomic<uint32_t> stop{0};
+  uint64_t received = 0, errors = 0;   // written by the ponger only
+};
+
+// The four transports. Each: ping(), wait_ping(), pong(), wait_pong().
+struct CachelineMsg {
+  // One line per direction, each written by one side only: a round trip is two line transfers.
+  alignas(64) std::atomic<uint64_t> ping_w{0};
+  uint64_t sent = 0;  // pinger's own
+  alignas(64) std::atomic<uint64_t> pong_w{0};
+  uint64_t seen = 0;  // ponger's own
+  void ping() { ping_w.store(++sent, std::memory_order_release); }
+  void wait_ping() {
+    uint64_t v;
+    while ((v = ping_w.load(std::memory_order_acquire)) == seen) cpu_relax();
+    seen = v;
+  }
+  void pong() { pong_w.store(seen, std::memory_order_release); }
+  void wait_pong() {
+    while (pong_w.load(std::memory_order_acquire) != sent) cpu_relax();
+  }
+};
+
+template <class S>
+struct SemaphoreMsg {
+  S ping_s{0u}, pong_s{0u};
+  void ping() { ping_s.release(); }
+  void wait_ping() { ping_s.acquire(); }
+  void pong() { pong_s.release(); }
+  void wait_pong() { pong_s.acquire(); }
+};
+
+template <class E>
+struct EventMsg {
+  E ping_e, pong_e;
+  void ping() { ping_e.set(); }
+  void wait_ping() {
+    ping_e.wait();
+    ping_e.clear();  // before the pong, so the next ping cannot be lost
+  }
+  void pong() { pong_e.set(); }
+  void wait_pong() {
+    pong_e.wait();
+    pong_e.clear();
+  }
+};
+
+template <class L, class C>
+struct ConditionMsg {
+  ConditionMsg() { ::new (&cond) C(lock); }
+  L lock;
+  C cond{lock};
+  alignas(64) uint32_t turn = 0;  // 1: ping in flight, 0: pong back (under lock)
+  void ping() {
+    std::scoped_lock g(lock);
+    turn = 1;
+    cond.notify();
+  }
+  void wait_ping() {
+    std::unique_lock g(lock);
+    while (turn != 1) cond.wait();
+  }
+  void pong() {
+    std::scoped_lock g(lock);
+    turn = 0;
+    cond.notify();
+  }
+  void wait_pong() {
+    std::unique_lock g(lock);
+    while (turn != 0) cond.wait();
+  }
+};
+
+template <class M>
+struct Pair : PairBase {
+  M msg;
+};
+
+template <class M>
+struct Shared {
+  Pair<M> pairs[kMaxPairs];
+};
+
+template <class M>
+Instance make_pingpong() {
+  using S = Shared<M>;
+  Instance in;
+  in.shared_bytes = sizeof(S);
+  in.init = [](void* p, const RunConfig&) { ::new (p) S(); };
+  in.body = [](void* p, WorkerEnv& env) {
+    Pair<M>& pr = static_cast<S*>(p)->pairs[env.index / 2];
+    WorkerSlot& slot = *env.slot;
+    const double ns_per_tick = Clock::to_ns(1000) / 1000.0;
+    auto ns = [&](uint64_t dt) { return static_cast<uint64_t>(static_cast<double>(dt) * ns_per_tick); };
+    uint64_t warm = 0, ops = 0;
+    if (env.index % 2 == 0) {  // pinger
+      const uint64_t limit = env.cfg->ops_per_worker;
+      const uint32_t every = env.cfg->sample_every;
+      bool measuring = false;
+      uint32_t k = every;
+      for (uint64_t seq = 1;; ++seq) {
+        const uint32_t phase = env.ctl->phase.load(std::memory_order_relaxed);
+        if (!measuring && phase != Control::kWarmup) {
+          measuring = true;
+          slot.begin_ns = Clock::mono_ns();
+        }
+        if (limit ? (measuring && ops >= limit) : phase == Control::kStop) {
+          pr.stop.store(1, std::memory_order_relaxed);
+          pr.seq.store(seq, std::memory_order_relaxed);
+          pr.msg.ping();  // the last ping releases the ponger; no pong comes back
+          break;
+        }
+        pr.seq.store(seq, std::memory_order_relaxed);
+        const uint64_t t0 = Clock::ticks();
+        pr.t_ping.store(t0, std::memory_order_relaxed);
+        pr.msg.ping();
+        pr.msg.wait_pong();
+        const uint64_t t1 = Clock::ticks();
+        if (!measuring) {
+          ++warm;
+          continue;
+        }
+        ++ops;
+        if (--k == 0) {
+          k = every;
+          slot.latency.record(ns(t1 - t0));
+        }
+      }
+    } else {  // ponger
+      bool measuring = false;
+      for (uint64_t expect = 1;; ++expect) {
+        pr.msg.wait_ping();
+        const uint64_t t1 = Clock::ticks();
+        if (pr.seq.load(std::memory_order_relaxed) != expect) ++pr.errors;
+        if (pr.stop.load(std::memory_order_relaxed)) break;
+        if (!measuring && env.ctl->phase.load(std::memory_order_relaxed) != Control::kWarmup) {
+          measuring = true;
+          slot.begin_ns = Clock::mono_ns();
+        }
+        const uint64_t t0 = pr.t_ping.load(std::memory_order_relaxed);
+        ++pr.received;
+        pr.msg.pong();
+        if (measuring) {
+          ++ops;
+          if (t1 >= t0) slot.wakeup.record(ns(t1 - t0));
+        } else {
+          ++warm;
+        }
+      }
+      if (!measuring) slot.begin_ns = Clock::mono_ns();
+    }
+    if (slot.begin_ns == 0) slot.begin_ns = Clock::mono_ns();
+    slot.end_ns = Clock::mono_ns();
+    slot.warm_ops = warm;
+    slot.ops = ops;
+  };
+  in.verify = [](void* p, const RunConfig& cfg, const Totals& t) {
+    auto* s = static_cast<S*>(p);
+    uint64_t errors = 0, mismatched = 0;
+    for (int i = 0; i + 1 < cfg.procs; i += 2) {
+      const Pair<M>& pr = s->pairs[i / 2];
+      errors += pr.errors;
+      // Pinger's rounds (warm-up included) == ponger's answers.
+      if (pr.received != t.per_worker_ops[static_cast<std::size_t>(i)]) ++mismatched;
+      if (pr.received != t.per_worker_ops[static_cast<std::size_t>(i + 1)]) ++mismatched;
+    }
+    VerifyResult r;
+    r.ok = errors == 0 && mismatched == 0;
+    r.detail = "pairs=" + std::to_string(cfg.procs / 2) + " sequence_errors=" + std::to_string(errors) +
+               " unanswered=" + std::to_string(mismatched);
+    return r;
+  };
+  in.destroy = [](void* p) { static_cast<S*>(p)->~S(); };
+  return in;
+}
+
+std::optional<Instance> make(const std::string& primitive, const std::string& backend) {
+  std::optional<Instance> out;
+  if (primitive == "cacheline") {
+    if (backend == "native") out = make_pingpong<CachelineMsg>();
+    return out;
+  }
+  with_backend(backend, [&]<class B>() {
+    if (primitive == "semaphore") {
+      if constexpr (requires { typename B::Semaphore; }) out = make_pingpong<SemaphoreMsg<typename B::Semaphore>>();
+    } else if (primitive == "event") {
+      if constexpr (requires { typename B::Event; }) out = make_pingpong<EventMsg<typename B::Event>>();
+    } else if (primitive == "condition") {
+      if constexpr (requires { typename B::Condition; })
+        out = make_pingpong<ConditionMsg<typename B::Lock, typename B::Condition>>();
+    }
+  });
+  return out;
+}
+
+IPCSYNC_WORKLOAD(WorkloadDef{
+    .name = "pingpong",
+    .description = "Pairs of processes bounce a message: round trip and one-way wake-up, with the cache-line floor",
+    .primitives = {"cacheline", "semaphore", "event", "condition"},
+    .default_for = {"cacheline"},
+    .params = {},
+    .make = make,
+    .validate = [](const RunConfig& c) -> std::string {
+      if (c.procs % 2) return "--procs: pingpong pairs processes, so it needs an even count (got " + std::to_string(c.procs) + ")";
+      return "";
+    },
+    .default_sample_every = 1,
+});
+
+}  // namespace
+}  // namespace ipcsync::harness
