@@ -4,7 +4,10 @@
 // State: a ring of cells, each a 64-bit sequence number and a payload (Vyukov's bounded MPMC
 // queue: a put claims a position by CAS on `head`, writes the payload, then publishes the
 // cell's sequence; a get claims by CAS on `tail`, copies out, then frees the cell for the next
-// lap). Positions are 64-bit and never wrap in practice. A `closed` flag, and a
+// lap). A cell's sequence is 2*pos when it is free for the put at pos and 2*pos+1 once that
+// put published it (Vyukov's pos / pos+1 cannot tell "full" from "free for the next lap" when
+// maxsize is 1), stored minus 2*index so that zero bytes mean "free, first lap". Positions are
+// 64-bit and never wrap in practice. A `closed` flag, and a
 // detail::Parking (parking.hpp) each for blocked getters and blocked putters.
 //
 //   state      | put(v)                                  | get()
@@ -98,11 +101,11 @@ class alignas(64) Ring {
       const uint64_t i = index(pos);
       char* c = cells + i * stride();
       std::atomic<uint64_t>& seq = seq_of(c);
-      const int64_t dif = static_cast<int64_t>(seq.load(std::memory_order_acquire) + i - pos);
+      const int64_t dif = static_cast<int64_t>(seq.load(std::memory_order_acquire) + 2 * i - 2 * pos);
       if (dif == 0) {
         if (head_.compare_exchange_weak(pos, pos + 1, std::memory_order_relaxed, std::memory_order_relaxed)) {
           fill(c);
-          seq.store(pos + 1 - i, std::memory_order_release);
+          seq.store(2 * pos + 1 - 2 * i, std::memory_order_release);
           return true;
         }
       } else if (dif < 0) {
@@ -121,11 +124,11 @@ class alignas(64) Ring {
       const uint64_t i = index(pos);
       char* c = cells + i * stride();
       std::atomic<uint64_t>& seq = seq_of(c);
-      const int64_t dif = static_cast<int64_t>(seq.load(std::memory_order_acquire) + i - (pos + 1));
+      const int64_t dif = static_cast<int64_t>(seq.load(std::memory_order_acquire) + 2 * i - (2 * pos + 1));
       if (dif == 0) {
         if (tail_.compare_exchange_weak(pos, pos + 1, std::memory_order_relaxed, std::memory_order_relaxed)) {
           drain(c);
-          seq.store(pos + capacity() - i, std::memory_order_release);
+          seq.store(2 * (pos + capacity()) - 2 * i, std::memory_order_release);
           return true;
         }
       } else if (dif < 0) {
@@ -225,7 +228,7 @@ class alignas(64) Ring {
 // Cell<T>: a sequence number, then T's bytes (memcpy in and out: T is trivially copyable).
 template <class T>
 struct Cell {
-  std::atomic<uint64_t> seq{0};  // stored relative to the cell's index, so 0 is "free, lap 0"
+  std::atomic<uint64_t> seq{0};  // 2*pos (free) or 2*pos+1 (full), minus 2*index: 0 is "free, lap 0"
   alignas(alignof(T)) unsigned char data[sizeof(T)];
 };
 
