@@ -468,7 +468,7 @@ void run_python(RunResult& r, const RunConfig& cfg, const PinPlan& plan, SignalG
   nlohmann::json j{{"workload", cfg.workload},   {"primitive", cfg.primitive},     {"procs", cfg.procs},
                    {"pus", plan.pu_of},          {"warmup_s", cfg.warmup_s},       {"duration_s", cfg.duration_s},
                    {"ops_per_worker", cfg.ops_per_worker}, {"sample_every", cfg.sample_every},
-                   {"params", cfg.params},       {"unsafe", cfg.unsafe}};
+                   {"params", cfg.params},       {"unsafe", cfg.unsafe},           {"fault", cfg.fault}};
   const std::string input = j.dump();
   const std::string script = mp_backend_script();
   int in[2], out[2];
@@ -558,6 +558,12 @@ void run_python(RunResult& r, const RunConfig& cfg, const PinPlan& plan, SignalG
     const uint64_t lo = w["min_ns"].get<uint64_t>(), hi = w["max_ns"].get<uint64_t>();
     for (const auto& [bucket, count] : w["hist"].items())
       r.latency.add_bucket(std::stoul(bucket), count.get<uint64_t>(), lo, hi);
+    // Optional: wake-up latency (WorkerSlot::wakeup), for workloads that record it.
+    if (w.contains("wake_hist")) {
+      const uint64_t wlo = w.value("wake_min_ns", uint64_t{0}), whi = w.value("wake_max_ns", uint64_t{0});
+      for (const auto& [bucket, count] : w["wake_hist"].items())
+        r.wakeup.add_bucket(std::stoul(bucket), count.get<uint64_t>(), wlo, whi);
+    }
   }
   summarize(r, ops, begin, end);
   r.detail = res["verify"]["detail"].get<std::string>();
