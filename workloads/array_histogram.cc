@@ -111,6 +111,7 @@ IPCSYNC_WORKLOAD([] {
               {"atomic", "1: lock-free fetch_add instead of the lock (Python's lock=False, made safe)", 0, 0, 1},
               {"cs_ns", "busy work inside the critical section (ns)", 0, 0, 1'000'000'000},
               {"think_ns", "busy work outside the critical section (ns)", 0, 0, 1'000'000'000}};
+  d.python_primitives = {"array"};
   d.make = make;
   return d;
 }());

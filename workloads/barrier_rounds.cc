@@ -160,6 +160,7 @@ IPCSYNC_WORKLOAD([] {
   d.primitives = {"barrier"};
   d.default_for = {"barrier"};
   d.params = {{"work_ns", "mean busy work per process per round (ns), jittered 50%..150%", 0, 0, 1'000'000'000}};
+  d.python_primitives = {"barrier"};
   d.make = make;
   return d;
 }());

@@ -123,6 +123,7 @@ IPCSYNC_WORKLOAD([] {
   d.primitives = {"condition"};
   d.default_for = {"condition"};
   d.params = {};
+  d.python_primitives = {"condition"};
   d.make = make;
   return d;
 }());

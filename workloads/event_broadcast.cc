@@ -140,6 +140,7 @@ IPCSYNC_WORKLOAD([] {
   d.primitives = {"event"};
   d.default_for = {"event"};
   d.params = {};
+  d.python_primitives = {"event"};
   d.make = make;
   return d;
 }());

@@ -134,6 +134,7 @@ IPCSYNC_WORKLOAD([] {
   d.default_for = {"joinable_queue"};
   d.params = {{"capacity", "queue maxsize (cells)", 64, 1, kMaxCapacity},
               {"batch", "tasks the master puts before each join()", 8, 1, 1'000'000}};
+  d.python_primitives = {"joinable_queue"};
   d.make = make;
   return d;
 }());

@@ -235,6 +235,7 @@ IPCSYNC_WORKLOAD(WorkloadDef{
     .primitives = {"cacheline", "semaphore", "event", "condition"},
     .default_for = {"cacheline"},
     .params = {},
+    .python_primitives = {"semaphore", "event", "condition"},
     .make = make,
     .validate = [](const RunConfig& c) -> std::string {
       if (c.procs % 2) return "--procs: pingpong pairs processes, so it needs an even count (got " + std::to_string(c.procs) + ")";

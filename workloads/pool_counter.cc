@@ -94,6 +94,7 @@ IPCSYNC_WORKLOAD([] {
   d.params = {{"permits", "permits in the pool (K); 1 makes it a mutex", 1, 1, 1'000'000},
               {"cs_ns", "busy work inside the critical section (ns)", 0, 0, 1'000'000'000},
               {"think_ns", "busy work outside the critical section (ns)", 0, 0, 1'000'000'000}};
+  d.python_primitives = {"bounded_semaphore"};
   d.make = make;
   return d;
 }());

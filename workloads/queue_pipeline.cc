@@ -173,6 +173,7 @@ IPCSYNC_WORKLOAD([] {
   d.params = {{"capacity", "queue maxsize (cells)", 64, 1, kMaxCapacity},
               {"producers", "producer processes (0: half of --procs)", 0, 0, kMaxWorkers},
               {"think_ns", "busy work outside the critical section (ns)", 0, 0, 1'000'000'000}};
+  d.python_primitives = {"queue"};
   d.make = make;
   return d;
 }());

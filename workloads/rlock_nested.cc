@@ -77,6 +77,7 @@ IPCSYNC_WORKLOAD([] {
   d.params = {{"depth", "how many times each op acquires the RLock before releasing it as often", 2, 1, 64},
               {"cs_ns", "busy work inside the critical section (ns)", 0, 0, 1'000'000'000},
               {"think_ns", "busy work outside the critical section (ns)", 0, 0, 1'000'000'000}};
+  d.python_primitives = {"rlock"};
   d.make = make;
   return d;
 }());
