@@ -76,11 +76,15 @@ TEST_CASE("BoundedSemaphore: a release in another process wakes a blocked acquir
 }
 
 TEST_CASE("BoundedSemaphore: racing releases never push the count above the bound", "[bounded_semaphore][process]") {
-  // Four processes each take a permit and give it back, then try one release too many; a
-  // watcher samples the count. Exactly four extra releases must be refused, the count must
-  // never have been seen above the bound, and it must end at the bound.
+  // Four processes each take a permit and give it back many times, then — once all are done,
+  // so every permit is back — try one release too many; a watcher samples the count
+  // throughout. All four extra releases must be refused, the count must never have been seen
+  // above the bound, and it must end at the bound. (An extra release while others still hold
+  // permits would succeed, and a later legitimate release be refused instead: the bound is on
+  // the count, not on who releases.)
   struct S {
     BoundedSemaphore sem{4};
+    std::atomic<int> looped{0};
     std::atomic<int> refused{0};
     std::atomic<int> stop{0};
     std::atomic<uint32_t> seen_max{0};
@@ -93,6 +97,8 @@ TEST_CASE("BoundedSemaphore: racing releases never push the count above the boun
         s->sem.acquire();
         s->sem.release();
       }
+      s->looped.fetch_add(1);
+      while (s->looped.load() < 4) std::this_thread::yield();
       try {
         s->sem.release();
       } catch (const over_release&) {

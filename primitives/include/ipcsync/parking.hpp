@@ -94,6 +94,11 @@ struct Parking {
   // on_quiet() runs after each quiet kParkSlice and may take on the caller's behalf (true).
   template <class Take, class Avail, class OnQuiet>
   bool wait_until(Take&& take, Avail&& avail, deadline until, bool heavy, OnQuiet&& on_quiet) {
+    // A deadline already past: one last look, no spinning (try_*_until(now) is a poll).
+    if (until != kNoDeadline && mono_clock::now() >= until) {
+      std::atomic_thread_fence(std::memory_order_seq_cst);
+      return take();
+    }
     // Phase 1: spin, if no other waiter is awake already.
     bool is_awake = false;
     if (awake.load(std::memory_order_relaxed) == 0) {
