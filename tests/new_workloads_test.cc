@@ -92,3 +92,23 @@ TEST_CASE("bench: the coordinated workloads stop cleanly with --ops and in threa
     }
   fs::remove_all(dir);
 }
+
+TEST_CASE("bench: every new workload's verify step catches its injected fault", "[bench][fault]") {
+  // Each fault breaks the invariant its workload checks (a lost update, a missed round, a
+  // skipped turn, a duplicated arrival index, a lost item, a wrongly processed task): the row
+  // must say verify_failed and bench exit 1. Proof that verification is real.
+  const fs::path dir = fs::temp_directory_path() / ("ipcsync-nw-fault-" + std::to_string(getpid()));
+  fs::create_directories(dir);
+  const std::vector<std::pair<std::string, std::string>> faults = {
+      {"rlock", "lose_update"},  {"bounded_semaphore", "lose_update"}, {"value", "lose_update"},
+      {"array", "lose_update"},  {"event", "miss_round"},              {"condition", "skip_turn"},
+      {"barrier", "wrong_index"}, {"queue", "drop_item"},              {"joinable_queue", "bad_checksum"}};
+  for (const auto& [p, fault] : faults) {
+    const CmdResult r = run_cmd({kBench, "--primitive", p, "--procs", "2", "--duration", "0.1", "--warmup", "0.02",
+                                 "--inject-fault", fault, "--format", "csv", "--out", (dir / "f.csv").string()});
+    INFO(p << " --inject-fault " << fault << "\n" << r.out << r.err);
+    CHECK(r.status == 1);
+    CHECK(field(r.out, "status") == "verify_failed");
+  }
+  fs::remove_all(dir);
+}

@@ -43,6 +43,8 @@ Instance make_array_histogram() {
     uint64_t mine[kMaxBins] = {};
     uint64_t x = 0x9e3779b97f4a7c15ull * static_cast<uint64_t>(env.index + 1);
     A& h = s->hist;
+    const bool lose = env.cfg->fault == "lose_update";  // test-only: drop one increment in 64
+    uint32_t k = 0;
     auto draw = [&] {
       x ^= x << 13;
       x ^= x >> 7;
@@ -55,7 +57,7 @@ Instance make_array_histogram() {
         const uint64_t b = draw();
         ++mine[b];
         Clock::busy_ns(cs);
-        h.fetch_add(b, 1);
+        if (!lose || (++k & 63) != 0) h.fetch_add(b, 1);
       }, after);
     } else {
       run_ops(env, [&] {
@@ -64,7 +66,7 @@ Instance make_array_histogram() {
         std::scoped_lock g(h.get_lock());
         const uint64_t v = h.load(b, std::memory_order_relaxed);
         Clock::busy_ns(cs);
-        h.store(b, v + 1, std::memory_order_relaxed);
+        h.store(b, lose && (++k & 63) == 0 ? v : v + 1, std::memory_order_relaxed);
       }, after);
     }
     for (std::size_t b = 0; b < kMaxBins; ++b) s->tally[env.index].bins[b] = mine[b];
@@ -112,6 +114,7 @@ IPCSYNC_WORKLOAD([] {
               {"cs_ns", "busy work inside the critical section (ns)", 0, 0, 1'000'000'000},
               {"think_ns", "busy work outside the critical section (ns)", 0, 0, 1'000'000'000}};
   d.python_primitives = {"array"};
+  d.faults = {"lose_update"};
   d.make = make;
   return d;
 }());

@@ -59,6 +59,7 @@ Instance make_barrier_rounds() {
     uint64_t warm = 0, ops = 0;
     bool measuring = false;
     uint64_t x = 0x2545f4914f6cdd1dull * static_cast<uint64_t>(me + 1);
+    const bool misreport = env.cfg->fault == "wrong_index" && me == 0;  // test-only
     for (uint64_t r = 0;; ++r) {
       const int par = static_cast<int>(r & 1);
       if (work) {  // jittered work: 50%..150% of --work-ns
@@ -76,10 +77,11 @@ Instance make_barrier_rounds() {
         s->rounds.fetch_add(1, std::memory_order_relaxed);
       }
       const uint64_t t0 = Clock::ticks();
-      const uint32_t idx = s->barrier.wait([&] {
+      uint32_t idx = s->barrier.wait([&] {
         s->actions.fetch_add(1, std::memory_order_relaxed);
         s->t_release.store(Clock::ticks(), std::memory_order_relaxed);
       });
+      if (misreport && r == 3) idx = idx == 0 ? 1 : 0;  // the fault: a duplicated arrival index
       const uint64_t t1 = Clock::ticks();
       // Phase invariant: all finished phase r, nobody finished phase r+2. Sampled above 64.
       const int checks = n <= 64 ? n : 64;
@@ -161,6 +163,7 @@ IPCSYNC_WORKLOAD([] {
   d.default_for = {"barrier"};
   d.params = {{"work_ns", "mean busy work per process per round (ns), jittered 50%..150%", 0, 0, 1'000'000'000}};
   d.python_primitives = {"barrier"};
+  d.faults = {"wrong_index"};
   d.make = make;
   return d;
 }());

@@ -51,6 +51,7 @@ Instance make_condition_ring() {
     const double ns_per_tick = Clock::to_ns(1000) / 1000.0;
     uint64_t warm = 0, ops = 0;
     bool measuring = false;
+    bool skip = env.cfg->fault == "skip_turn" && me == 0;  // test-only: worker 0 passes twice, once
     std::unique_lock g(s->lock);
     for (;;) {
       const uint64_t t0 = Clock::ticks();
@@ -79,8 +80,12 @@ Instance make_condition_ring() {
       }
       if (s->passes % static_cast<uint64_t>(n) != static_cast<uint64_t>(me)) ++s->errors;
       ++s->passes;
+      if (skip && n > 1) {  // the fault: the next worker's turn is skipped (not counted as an op)
+        skip = false;
+        ++s->passes;
+      }
       s->t_notify = Clock::ticks();
-      s->cond[(me + 1) % n].notify();
+      s->cond[s->passes % static_cast<uint64_t>(n)].notify();
     }
     g.unlock();
     if (!measuring) slot.begin_ns = Clock::mono_ns();
@@ -124,6 +129,7 @@ IPCSYNC_WORKLOAD([] {
   d.default_for = {"condition"};
   d.params = {};
   d.python_primitives = {"condition"};
+  d.faults = {"skip_turn"};
   d.make = make;
   return d;
 }());

@@ -93,6 +93,7 @@ Instance make_event_broadcast() {
           env.slot->latency.record(static_cast<uint64_t>(static_cast<double>(t1 - t0) * ns_per_tick));
       }
     } else {
+      const bool miss = env.cfg->fault == "miss_round" && env.index == 1;  // test-only
       for (uint64_t r = 0;; ++r) {
         const int i = static_cast<int>(r & 1);
         s->go[i].wait();
@@ -101,7 +102,7 @@ Instance make_event_broadcast() {
         if (kind == kStop) break;
         if (s->round.load(std::memory_order_relaxed) != r) s->errors.fetch_add(1, std::memory_order_relaxed);
         const uint64_t t_set = s->t_set.load(std::memory_order_relaxed);
-        m.count(kind);
+        if (!miss || r != 3) m.count(kind);  // the fault: listener 1 does not count round 3
         if (kind == kMeasured && t >= t_set)
           env.slot->wakeup.record(static_cast<uint64_t>(static_cast<double>(t - t_set) * ns_per_tick));
         if (s->acks[i].fetch_add(1, std::memory_order_acq_rel) + 1 == listeners) s->acked[i].set();
@@ -141,6 +142,7 @@ IPCSYNC_WORKLOAD([] {
   d.default_for = {"event"};
   d.params = {};
   d.python_primitives = {"event"};
+  d.faults = {"miss_round"};
   d.make = make;
   return d;
 }());

@@ -49,8 +49,9 @@ Instance make_joinable_pool() {
     auto* s = static_cast<S*>(p);
     Q& q = s->q();
     const double ns_per_tick = Clock::to_ns(1000) / 1000.0;
+    const bool skew = env.cfg->fault == "bad_checksum";  // test-only: task 3 is processed wrongly
     auto process = [&](const Task& t) {
-      s->checksum.fetch_add(t.seq, std::memory_order_relaxed);
+      s->checksum.fetch_add(skew && t.seq == 3 ? t.seq + 1 : t.seq, std::memory_order_relaxed);
       s->processed.fetch_add(1, std::memory_order_release);
       q.task_done();
     };
@@ -135,6 +136,7 @@ IPCSYNC_WORKLOAD([] {
   d.params = {{"capacity", "queue maxsize (cells)", 64, 1, kMaxCapacity},
               {"batch", "tasks the master puts before each join()", 8, 1, 1'000'000}};
   d.python_primitives = {"joinable_queue"};
+  d.faults = {"bad_checksum"};
   d.make = make;
   return d;
 }());

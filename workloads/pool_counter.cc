@@ -36,13 +36,17 @@ Instance make_pool_counter() {
     const uint64_t cs = static_cast<uint64_t>(env.cfg->param("cs_ns"));
     const uint64_t think = static_cast<uint64_t>(env.cfg->param("think_ns"));
     const bool exclusive = s->permits == 1;
+    const bool lose = env.cfg->fault == "lose_update";  // test-only: drop one count in 64
+    uint32_t k = 0;
     run_ops(env, [&] {
       s->sem.acquire();
       const uint32_t h = s->holders.fetch_add(1, std::memory_order_relaxed) + 1;
       uint32_t m = s->max_holders.load(std::memory_order_relaxed);
       while (h > m && !s->max_holders.compare_exchange_weak(m, h, std::memory_order_relaxed)) {
       }
-      if (exclusive) {
+      if (lose && (++k & 63) == 0) {
+        // lost
+      } else if (exclusive) {
         const uint64_t v = s->counter.load(std::memory_order_relaxed);
         Clock::busy_ns(cs);
         s->counter.store(v + 1, std::memory_order_relaxed);
@@ -95,6 +99,7 @@ IPCSYNC_WORKLOAD([] {
               {"cs_ns", "busy work inside the critical section (ns)", 0, 0, 1'000'000'000},
               {"think_ns", "busy work outside the critical section (ns)", 0, 0, 1'000'000'000}};
   d.python_primitives = {"bounded_semaphore"};
+  d.faults = {"lose_update"};
   d.make = make;
   return d;
 }());

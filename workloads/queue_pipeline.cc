@@ -66,12 +66,14 @@ Instance make_queue_pipeline() {
     const uint64_t think = static_cast<uint64_t>(env.cfg->param("think_ns"));
     const double ns_per_tick = Clock::to_ns(1000) / 1000.0;
     const uint32_t me = static_cast<uint32_t>(env.index);
+    bool drop = env.cfg->fault == "drop_item";  // test-only: one consumer loses one item
     auto after = [&] { Clock::busy_ns(think); };
     if (env.nprocs == 1) {  // put, then get it back
       uint64_t seq = 0;
       run_ops(env, [&] {
         q.put(Item{me, 0, seq++, Clock::ticks()});
         const Item it = q.get();
+        if (drop && it.seq == 3) return;  // the fault
         if (it.seq != seq - 1) s->order_errors.fetch_add(1, std::memory_order_relaxed);
         s->per[it.producer].got.fetch_add(1, std::memory_order_relaxed);
         s->per[it.producer].seq_sum.fetch_add(it.seq, std::memory_order_relaxed);
@@ -102,6 +104,10 @@ Instance make_queue_pipeline() {
         break;
       }
       const uint64_t t1 = Clock::ticks();
+      if (drop && it.seq == 3 && env.index == producers) {  // the fault: the first consumer loses it
+        drop = false;
+        continue;
+      }
       if (it.producer >= static_cast<uint32_t>(producers) || it.seq < next[it.producer]) {
         s->order_errors.fetch_add(1, std::memory_order_relaxed);
       } else {
@@ -174,6 +180,7 @@ IPCSYNC_WORKLOAD([] {
               {"producers", "producer processes (0: half of --procs)", 0, 0, kMaxWorkers},
               {"think_ns", "busy work outside the critical section (ns)", 0, 0, 1'000'000'000}};
   d.python_primitives = {"queue"};
+  d.faults = {"drop_item"};
   d.make = make;
   return d;
 }());

@@ -33,12 +33,14 @@ Instance make_rlock_nested() {
     const uint64_t think = static_cast<uint64_t>(env.cfg->param("think_ns"));
     const uint32_t depth = static_cast<uint32_t>(env.cfg->param("depth"));
     R& r = s->rlock;
+    const bool lose = env.cfg->fault == "lose_update";  // test-only: drop one store in 64
+    uint32_t k = 0;
     run_ops(env, [&] {
       for (uint32_t d = 0; d < depth; ++d) r.acquire();
       if (r.depth() != depth) s->depth_errors.fetch_add(1, std::memory_order_relaxed);
       const uint64_t v = s->counter.load(std::memory_order_relaxed);
       Clock::busy_ns(cs);
-      s->counter.store(v + 1, std::memory_order_relaxed);
+      if (!lose || (++k & 63) != 0) s->counter.store(v + 1, std::memory_order_relaxed);
       for (uint32_t d = 0; d < depth; ++d) r.release();
     }, [&] { Clock::busy_ns(think); });
   };
@@ -78,6 +80,7 @@ IPCSYNC_WORKLOAD([] {
               {"cs_ns", "busy work inside the critical section (ns)", 0, 0, 1'000'000'000},
               {"think_ns", "busy work outside the critical section (ns)", 0, 0, 1'000'000'000}};
   d.python_primitives = {"rlock"};
+  d.faults = {"lose_update"};
   d.make = make;
   return d;
 }());

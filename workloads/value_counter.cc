@@ -24,17 +24,19 @@ Instance make_value_counter() {
     const uint64_t cs = static_cast<uint64_t>(env.cfg->param("cs_ns"));
     const uint64_t think = static_cast<uint64_t>(env.cfg->param("think_ns"));
     auto after = [&] { Clock::busy_ns(think); };
+    const bool lose = env.cfg->fault == "lose_update";  // test-only: drop one increment in 64
+    uint32_t k = 0;
     if (env.cfg->param("atomic") != 0) {
       run_ops(env, [&] {
         Clock::busy_ns(cs);
-        v.fetch_add(1);
+        if (!lose || (++k & 63) != 0) v.fetch_add(1);
       }, after);
     } else {
       run_ops(env, [&] {
         std::scoped_lock g(v.get_lock());
         const uint64_t x = v.load(std::memory_order_relaxed);
         Clock::busy_ns(cs);
-        v.store(x + 1, std::memory_order_relaxed);
+        v.store(lose && (++k & 63) == 0 ? x : x + 1, std::memory_order_relaxed);
       }, after);
     }
   };
@@ -71,6 +73,7 @@ IPCSYNC_WORKLOAD([] {
               {"cs_ns", "busy work inside the critical section (ns)", 0, 0, 1'000'000'000},
               {"think_ns", "busy work outside the critical section (ns)", 0, 0, 1'000'000'000}};
   d.python_primitives = {"value"};
+  d.faults = {"lose_update"};
   d.make = make;
   return d;
 }());
