@@ -14,7 +14,7 @@ using namespace ipcsync::test;
 using namespace std::chrono_literals;
 
 TEST_CASE("BoundedSemaphore: counts within its bound and refuses an extra release", "[bounded_semaphore][errors]") {
-  static_assert(sizeof(BoundedSemaphore) == 128 && alignof(BoundedSemaphore) == 64);
+  static_assert(sizeof(BoundedSemaphore) == 64 && alignof(BoundedSemaphore) == 64);
   Shared<BoundedSemaphore> s(3u);
   CHECK(s->bound() == 3);
   CHECK(s->value() == 3);

@@ -16,8 +16,8 @@
 // An invalid operation (release above the bound) throws; nothing is undefined.
 //
 // Process-shared: yes. Not valid when zero-filled (the bound would be 0): construct it.
-// Layout: standard-layout, alignas(64), sizeof == 128: the Semaphore's cache line, then the
-//   bound alone on a read-only line (so releases read it without contending with acquirers).
+// Layout: standard-layout, alignas(64), sizeof == 64: a Semaphore whose spare word holds the
+//   bound (the release's CAS owns that line anyway, so reading the bound there is free).
 // Blocking: Semaphore's (semaphore.hpp): one contender spins up to spin_limit() PAUSEs, the
 //   others park on a dedicated futex word; absolute CLOCK_MONOTONIC deadlines.
 // Memory ordering: as Semaphore: for processes X and Y, X's writes before release() are visible
@@ -39,60 +39,31 @@
 
 namespace ipcsync {
 
-namespace detail {
-// SemaphoreAccess: pointers to Semaphore's protected members, so BoundedSemaphore can do its
-// bounded release as one CAS on the same count word and reuse Semaphore's wake-up, without
-// deriving from Semaphore (a derived class with data of its own is not standard-layout).
-// Forming &SemaphoreAccess::m is what C++ allows a derived class ([class.protected]); the
-// resulting pointer-to-member applies to any Semaphore.
-struct SemaphoreAccess : Semaphore {
-  static constexpr auto count = &SemaphoreAccess::count_;
-  static constexpr auto waiters = &SemaphoreAccess::waiters_;
-  static constexpr auto wake = &SemaphoreAccess::wake;
-};
-}  // namespace detail
-
-class alignas(64) BoundedSemaphore {
+class alignas(64) BoundedSemaphore : private Semaphore {
  public:
   static constexpr uint32_t kMaxValue = Semaphore::kMaxValue;
 
   // BoundedSemaphore(value): value permits, and value is also the bound (Python's default 1).
-  explicit BoundedSemaphore(uint32_t value = 1) : sem_(value), bound_(value) {}
+  explicit BoundedSemaphore(uint32_t value = 1) : Semaphore(value, value) {}
   BoundedSemaphore(const BoundedSemaphore&) = delete;
   BoundedSemaphore& operator=(const BoundedSemaphore&) = delete;
 
   // BoundedSemaphore::acquire()/try_acquire()/acquire_until()/acquire_for(): as Semaphore.
-  bool acquire() noexcept { return sem_.acquire(); }
-  bool acquire(bool blocking, double timeout_s = -1.0) noexcept { return sem_.acquire(blocking, timeout_s); }
-  bool try_acquire() noexcept { return sem_.try_acquire(); }
-  bool acquire_until(deadline until) noexcept { return sem_.acquire_until(until); }
-  template <class Rep, class Period>
-  bool acquire_for(std::chrono::duration<Rep, Period> timeout) noexcept {
-    return sem_.acquire_for(timeout);
-  }
+  using Semaphore::acquire;
+  using Semaphore::acquire_for;
+  using Semaphore::acquire_until;
+  using Semaphore::try_acquire;
 
   // BoundedSemaphore::release(k): adds k permits and wakes up to k parked waiters. Throws
   // over_release, changing nothing, when the count would exceed the bound; std::invalid_argument
   // when k < 1.
-  void release(uint32_t k = 1) {
-    if (k < 1) [[unlikely]]
-      throw std::invalid_argument("BoundedSemaphore::release(k): k must be at least 1");
-    std::atomic<uint32_t>& count = sem_.*detail::SemaphoreAccess::count;
-    uint32_t v = count.load(std::memory_order_relaxed);
-    do {
-      if (k > bound_ || v > bound_ - k) [[unlikely]]
-        throw over_release("BoundedSemaphore::release(): released too many times (count would exceed " +
-                           std::to_string(bound_) + ")");
-    } while (!count.compare_exchange_weak(v, v + k, std::memory_order_seq_cst, std::memory_order_relaxed));
-    if ((sem_.*detail::SemaphoreAccess::waiters).load(std::memory_order_seq_cst) != 0) [[unlikely]]
-      (sem_.*detail::SemaphoreAccess::wake)(k);
-  }
+  void release(uint32_t k = 1) { release_bounded(k); }
 
   // BoundedSemaphore::value(): permits available now (a snapshot). bound(): the initial value.
-  uint32_t value() const noexcept { return sem_.value(); }
+  using Semaphore::value;
   uint32_t bound() const noexcept { return bound_; }
   // BoundedSemaphore::waiters(): processes parked in the kernel (a snapshot, for tests).
-  uint32_t waiters() const noexcept { return sem_.waiters(); }
+  using Semaphore::waiters;
 
   // Lockable spelling (a BoundedSemaphore(1) is a lock that catches double unlocks).
   void lock() noexcept { acquire(); }
@@ -102,13 +73,9 @@ class alignas(64) BoundedSemaphore {
   bool try_lock_for(std::chrono::duration<Rep, Period> timeout) noexcept {
     return acquire_for(timeout);
   }
-
- private:
-  Semaphore sem_;
-  alignas(64) uint32_t bound_;  // read-only after construction
 };
 
-static_assert(sizeof(BoundedSemaphore) == 128 && alignof(BoundedSemaphore) == 64);
+static_assert(sizeof(BoundedSemaphore) == 64 && alignof(BoundedSemaphore) == 64);
 static_assert(std::is_standard_layout_v<BoundedSemaphore>);
 
 }  // namespace ipcsync

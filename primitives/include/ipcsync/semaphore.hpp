@@ -25,6 +25,7 @@
 #include <chrono>
 #include <cstdint>
 #include <stdexcept>
+#include <string>
 
 #include "ipcsync/errors.hpp"
 #include "ipcsync/futex.hpp"
@@ -94,6 +95,25 @@ class alignas(64) Semaphore {
   uint32_t waiters() const noexcept { return waiters_.load(std::memory_order_relaxed); }
 
  protected:
+  // Semaphore(value, bound): for BoundedSemaphore — a semaphore whose release never lets the
+  // count pass `bound` (release_bounded()).
+  Semaphore(uint32_t value, uint32_t bound) : Semaphore(value) { bound_ = bound; }
+
+  // release_bounded(k): release(k) as one seq_cst CAS that refuses (over_release, nothing
+  // changed) to take the count above bound_: no interleaving can pass the bound even briefly.
+  void release_bounded(uint32_t k) {
+    if (k < 1 || k > kMaxValue) [[unlikely]]
+      throw std::invalid_argument("BoundedSemaphore::release(k): k must be in 1..kMaxValue");
+    uint32_t v = count_.load(std::memory_order_relaxed);
+    do {
+      if (k > bound_ || v > bound_ - k) [[unlikely]]
+        throw over_release("BoundedSemaphore::release(): released too many times (count would exceed " +
+                           std::to_string(bound_) + ")");
+    } while (!count_.compare_exchange_weak(v, v + k, std::memory_order_seq_cst, std::memory_order_relaxed));
+    if (waiters_.load(std::memory_order_seq_cst) != 0) [[unlikely]]
+      wake(k);
+  }
+
   // take_first(): the blocking calls' first attempt. It guesses one permit and CASes 1 -> 0
   // without reading first: on a binary semaphore (the common case) the line is fetched once,
   // exclusive, instead of shared then exclusive. A wrong guess retries with the value seen.
@@ -110,6 +130,7 @@ class alignas(64) Semaphore {
   std::atomic<uint32_t> waiters_{0};   // processes announced (parked or about to park)
   std::atomic<uint32_t> awake_{0};     // 1: a contender is awake (spinning or just woken)
   std::atomic<uint32_t> wake_seq_{0};  // futex word parked waiters sleep on; bumped per wake
+  uint32_t bound_ = 0;                 // BoundedSemaphore's bound (read-only); unused here
 };
 
 static_assert(sizeof(Semaphore) == 64 && alignof(Semaphore) == 64);
