@@ -104,7 +104,7 @@ Options parse_options(int argc, char** argv) {
   std::vector<std::string> pins;
   std::string mode = "processes";
   app.add_option("--primitive,-p", primitive, "Primitive(s) to measure, comma separated (see --list)");
-  app.add_option("--workload,-w", workload, "Workload to run (default: the primitive's default)");
+  app.add_option("--workload,-w", workload, "Workload(s) to run, comma separated; each runs the listed primitives it drives (default: each primitive's default workload)");
   app.add_option("--backend,-b", backend, "Backend(s): native,posix,boost,spin or all")->capture_default_str();
   app.add_option("--procs,-n", procs, "Worker processes (default: the number of PUs)");
   app.add_option("--pin", pins, "none | compact | scatter | explicit PU list (e.g. 0,1 or 0-3); repeat the flag to sweep [compact]");
@@ -147,20 +147,23 @@ Options parse_options(int argc, char** argv) {
 
   // --primitive / --workload
   if (!primitive.empty()) o.primitives = split(primitive, ',');
-  o.workload = workload;
+  if (!workload.empty()) o.workloads = split(workload, ',');
   const auto known = Registry::get().primitives();
   for (const auto& p : o.primitives)
     if (std::find(known.begin(), known.end(), p) == known.end())
       throw usage_error("--primitive: unknown primitive '" + p + "' (accepted: " + join(known) + ")");
-  if (!o.workload.empty() && !Registry::get().find(o.workload)) {
-    std::vector<std::string> names;
-    for (const auto& d : Registry::get().all()) names.push_back(d.name);
-    throw usage_error("--workload: unknown workload '" + o.workload + "' (accepted: " + join(names) + ")");
-  }
+  for (const auto& w : o.workloads)
+    if (!Registry::get().find(w)) {
+      std::vector<std::string> names;
+      for (const auto& d : Registry::get().all()) names.push_back(d.name);
+      throw usage_error("--workload: unknown workload '" + w + "' (accepted: " + join(names) + ")");
+    }
   if (o.primitives.empty()) {
-    if (o.workload.empty())
+    if (o.workloads.empty())
       throw usage_error("--primitive: required (accepted: " + join(known) + "); see bench --list");
-    o.primitives = Registry::get().find(o.workload)->primitives;
+    for (const auto& w : o.workloads)
+      for (const auto& p : Registry::get().find(w)->primitives)
+        if (std::find(o.primitives.begin(), o.primitives.end(), p) == o.primitives.end()) o.primitives.push_back(p);
   }
 
   // --backend
@@ -224,18 +227,37 @@ std::vector<PlanItem> expand(const Options& o, const Topology& topo) {
   std::vector<int64_t> procs = o.procs;
   if (procs.empty()) procs.push_back(static_cast<int64_t>(topo.pus().size()));
 
-  std::vector<PlanItem> plan;
+  // (primitive, workload) pairs: each primitive's default workload, or every listed workload
+  // for each listed primitive it drives (each primitive must be driven by one of them).
+  std::vector<std::pair<std::string, const WorkloadDef*>> pairs;
   for (const auto& prim : o.primitives) {
-    const WorkloadDef* def = o.workload.empty() ? Registry::get().default_for(prim) : Registry::get().find(o.workload);
-    if (!def) throw usage_error("--primitive: '" + prim + "' has no default workload; name one with --workload");
-    if (std::find(def->primitives.begin(), def->primitives.end(), prim) == def->primitives.end())
-      throw usage_error("--workload: '" + def->name + "' does not drive primitive '" + prim +
-                        "' (it takes: " + join(def->primitives) + ")");
-    for (const auto& [name, vals] : o.params) {
-      (void)vals;
-      if (std::none_of(def->params.begin(), def->params.end(), [&](const ParamSpec& p) { return p.name == name; }))
-        throw usage_error(flag_of(name) + ": not a parameter of workload '" + def->name + "'");
+    if (o.workloads.empty()) {
+      const WorkloadDef* def = Registry::get().default_for(prim);
+      if (!def) throw usage_error("--primitive: '" + prim + "' has no default workload; name one with --workload");
+      pairs.emplace_back(prim, def);
+      continue;
     }
+    bool driven = false;
+    for (const auto& w : o.workloads) {
+      const WorkloadDef* def = Registry::get().find(w);
+      if (std::find(def->primitives.begin(), def->primitives.end(), prim) == def->primitives.end()) continue;
+      pairs.emplace_back(prim, def);
+      driven = true;
+    }
+    if (!driven)
+      throw usage_error("--workload: " + join(o.workloads) + " does not drive primitive '" + prim + "' (see bench --list)");
+  }
+  for (const auto& [name, vals] : o.params) {
+    (void)vals;
+    if (std::none_of(pairs.begin(), pairs.end(), [&](const auto& pr) {
+          return std::any_of(pr.second->params.begin(), pr.second->params.end(),
+                             [&](const ParamSpec& p) { return p.name == name; });
+        }))
+      throw usage_error(flag_of(name) + ": not a parameter of the selected workload(s) (see bench --list)");
+  }
+
+  std::vector<PlanItem> plan;
+  for (const auto& [prim, def] : pairs) {
     if (o.unsafe && def->name != "counter") throw usage_error("--unsafe: only the counter workload has an unsafe mode");
     if (!o.fault.empty() && std::find(def->faults.begin(), def->faults.end(), o.fault) == def->faults.end())
       throw usage_error("--inject-fault: workload '" + def->name + "' has no fault '" + o.fault + "' (it has: " +

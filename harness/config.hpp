@@ -25,7 +25,7 @@ class usage_error : public std::runtime_error {
 
 struct Options {
   std::vector<std::string> primitives;
-  std::string workload;
+  std::vector<std::string> workloads;  // empty: each primitive's default workload
   std::vector<std::string> backends{"native"};
   std::vector<std::string> pins{"compact"};
   std::vector<std::string> modes{"processes"};
