@@ -179,6 +179,38 @@ inline void run_ops(WorkerEnv& env, Op&& op, After&& after) {
   slot.ops = n;
 }
 
+// Meter: run_ops()'s accounting for bodies that run their own loop — a consumer that stops on
+// a sentinel, rounds a leader classifies as warm-up or measured, a pipeline stage. count()
+// each op; the first measured one clears the histograms and opens the measured window;
+// finish() closes it and stores the counts in the slot (call it once, on every exit path).
+// ns(): ticks to nanoseconds, for recording Clock::ticks() differences.
+struct Meter {
+  WorkerSlot& slot;
+  uint64_t warm = 0, n = 0;
+  bool measuring = false;
+  void count(bool measured) {
+    if (!measured) {
+      ++warm;
+      return;
+    }
+    if (!measuring) start();
+    ++n;
+  }
+  void start() {
+    measuring = true;
+    slot.latency.clear();
+    slot.wakeup.clear();
+    slot.begin_ns = Clock::mono_ns();
+  }
+  void finish() {
+    if (!measuring) start();
+    slot.end_ns = Clock::mono_ns();
+    slot.warm_ops = warm;
+    slot.ops = n;
+  }
+  static uint64_t ns(uint64_t dticks) noexcept { return static_cast<uint64_t>(Clock::to_ns(dticks)); }
+};
+
 }  // namespace ipcsync::harness
 
 #define IPCSYNC_CONCAT_(a, b) a##b

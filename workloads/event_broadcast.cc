@@ -1,15 +1,28 @@
-// workloads/event_broadcast.cc — the guide's five waiters released by one set(), in rounds.
+// workloads/event_broadcast.cc — the guide's five waiters released by one set(), in rounds; and
+// the same broadcast through a Condition's notify_all().
 //
-// Worker 0 broadcasts; the others listen. Round r uses go[r % 2]: the broadcaster publishes
-// the round number and the set() time, sets go, and waits for the last listener's
-// acknowledgement (acked[r % 2], set by whichever listener's ack completes the count); then it
-// clears both for reuse two rounds later. Each listener waits on go, records the wake-up
-// latency (set() to running) in its `wakeup` histogram, checks it got the round it expected,
-// and acknowledges. The broadcaster's op latency is the whole round: set, N-1 wake-ups, N-1
-// acks. To stop, the broadcaster publishes a stop round and sets go, which releases every
-// listener however far the others are. Ops: every worker counts one per round, classified
-// (warm-up or measured) by the broadcaster. Verify: every worker saw every round, in order.
+// Workers form groups of one broadcaster and --waiters listeners (default: one group, every
+// other worker listens); each group has its own signal. In round r the broadcaster publishes
+// the round number, its kind (warm-up, measured, stop) and the signal time, signals, and waits
+// until every listener of its group has acknowledged; each listener waits for the signal,
+// records the wake-up latency (signal to running) in its `wakeup` histogram, checks it got the
+// round it expected, and acknowledges. The broadcaster's op latency is the whole round: the
+// signal, N wake-ups, N acknowledgements.
+//
+//   primitive | the signal
+//   ----------+------------------------------------------------------------------------------
+//   event     | Event go[r % 2].set(); listeners wait(); the listener whose ack completes the
+//             | count sets acked[r % 2]; the broadcaster clears both for reuse two rounds later
+//   condition | under one Lock: posted = r + 1, Condition go.notify_all(); listeners wait until
+//             | posted > r and acknowledge under the lock; the last one notifies Condition acked.
+//             | A woken listener returns holding the lock, so N wake-ups serialize on it, as in
+//             | Python.
+//
+// To stop, the broadcaster publishes a stop round, which releases every listener of its group.
+// Ops: every worker counts one per round, classified by its broadcaster. Verify: in every group
+// every worker saw every round, in order.
 #include <atomic>
+#include <mutex>
 #include <new>
 
 #include "harness/backends.hpp"
@@ -18,106 +31,152 @@
 namespace ipcsync::harness {
 namespace {
 
+constexpr int kMaxGroups = 512;  // bench's --procs limit / 2
 enum : uint32_t { kWarm = 0, kMeasured = 1, kStop = 2 };
 
-// Meter: op accounting as run_ops does it, for bodies whose rounds a leader classifies.
-struct Meter {
-  WorkerSlot& slot;
-  uint64_t warm = 0, n = 0;
-  bool measuring = false;
-  void count(uint32_t kind) {
-    if (kind == kWarm) {
-      ++warm;
-      return;
-    }
-    if (!measuring) start();
-    ++n;
-  }
-  void start() {
-    measuring = true;
-    slot.latency.clear();
-    slot.wakeup.clear();
-    slot.begin_ns = Clock::mono_ns();
-  }
-  void finish() {
-    if (!measuring) start();
-    slot.end_ns = Clock::mono_ns();
-    slot.warm_ops = warm;
-    slot.ops = n;
-  }
+// What a listener learnt from one signal.
+struct Seen {
+  uint64_t round;
+  uint32_t kind;
+  uint64_t t_set, t_run;  // Clock::ticks(): the signal, the listener running again
 };
 
 template <class E>
-struct Shared {
+struct EventCast {
   E go[2];
   E acked[2];
   alignas(64) std::atomic<uint32_t> acks[2] = {};
   alignas(64) std::atomic<uint64_t> round{0};
   std::atomic<uint64_t> t_set{0};
   std::atomic<uint32_t> kind{kWarm};
+
+  void post(uint64_t r, uint32_t k) {
+    round.store(r, std::memory_order_relaxed);
+    kind.store(k, std::memory_order_relaxed);
+    t_set.store(Clock::ticks(), std::memory_order_relaxed);
+    go[r & 1].set();  // publishes the three stores above
+  }
+  void await_acks(uint64_t r, uint32_t) { acked[r & 1].wait(); }
+  void reset(uint64_t r) {
+    const int i = static_cast<int>(r & 1);
+    acked[i].clear();
+    go[i].clear();
+    acks[i].store(0, std::memory_order_relaxed);
+  }
+  Seen listen(uint64_t r, uint32_t listeners) {
+    const int i = static_cast<int>(r & 1);
+    go[i].wait();
+    const uint64_t t = Clock::ticks();
+    const Seen s{round.load(std::memory_order_relaxed), kind.load(std::memory_order_relaxed),
+                 t_set.load(std::memory_order_relaxed), t};
+    if (s.kind != kStop && acks[i].fetch_add(1, std::memory_order_acq_rel) + 1 == listeners) acked[i].set();
+    return s;
+  }
+};
+
+template <class L, class C>
+struct ConditionCast {
+  L lock;
+  C go{lock};
+  C acked{lock};
+  alignas(64) uint64_t posted = 0;  // rounds posted; the rest too: all under the lock
+  uint64_t round = 0, t_set = 0;
+  uint32_t kind = kWarm, acks = 0;
+
+  void post(uint64_t r, uint32_t k) {
+    std::scoped_lock g(lock);
+    round = r;
+    kind = k;
+    acks = 0;
+    posted = r + 1;
+    t_set = Clock::ticks();
+    go.notify_all();
+  }
+  void await_acks(uint64_t, uint32_t listeners) {
+    std::unique_lock g(lock);
+    while (acks < listeners) acked.wait();
+  }
+  void reset(uint64_t) {}
+  Seen listen(uint64_t r, uint32_t listeners) {
+    std::unique_lock g(lock);
+    while (posted <= r) go.wait();
+    const Seen s{round, kind, t_set, Clock::ticks()};
+    if (kind != kStop && ++acks == listeners) acked.notify();
+    return s;
+  }
+};
+
+template <class T>
+struct alignas(64) Group {
+  T cast;
   alignas(64) std::atomic<uint64_t> errors{0};
 };
 
-template <class E>
+template <class T>
+struct Shared {
+  Group<T> groups[kMaxGroups];
+};
+
+// The group size: one broadcaster plus --waiters listeners (0: everyone in one group).
+int group_size(const RunConfig& cfg) {
+  const int w = static_cast<int>(cfg.param("waiters"));
+  return w == 0 ? cfg.procs : w + 1;
+}
+
+template <class T>
 Instance make_event_broadcast() {
-  using S = Shared<E>;
+  using S = Shared<T>;
   Instance in;
   in.shared_bytes = sizeof(S);
   in.init = [](void* p, const RunConfig&) { ::new (p) S(); };
   in.body = [](void* p, WorkerEnv& env) {
-    auto* s = static_cast<S*>(p);
+    const int size = group_size(*env.cfg);
+    Group<T>& grp = static_cast<S*>(p)->groups[env.index / size];
+    T& cast = grp.cast;
     Meter m{*env.slot};
-    const uint32_t listeners = static_cast<uint32_t>(env.nprocs - 1);
-    const double ns_per_tick = Clock::to_ns(1000) / 1000.0;
-    if (env.index == 0) {
+    const uint32_t listeners = static_cast<uint32_t>(size - 1);
+    if (env.index % size == 0) {
       const uint64_t limit = env.cfg->ops_per_worker;
       const uint32_t every = env.cfg->sample_every;
       for (uint64_t r = 0;; ++r) {
-        const int i = static_cast<int>(r & 1);
         const uint32_t phase = env.ctl->phase.load(std::memory_order_relaxed);
         uint32_t kind = phase == Control::kWarmup ? kWarm : kMeasured;
         if (limit ? (kind == kMeasured && m.n >= limit) : phase == Control::kStop) kind = kStop;
-        s->round.store(r, std::memory_order_relaxed);
-        s->kind.store(kind, std::memory_order_relaxed);
         const uint64_t t0 = Clock::ticks();
-        s->t_set.store(t0, std::memory_order_relaxed);
-        s->go[i].set();  // publishes the three stores above
+        cast.post(r, kind);
         if (kind == kStop) break;
-        if (listeners > 0) s->acked[i].wait();
+        if (listeners > 0) cast.await_acks(r, listeners);
         const uint64_t t1 = Clock::ticks();
-        s->acked[i].clear();
-        s->go[i].clear();
-        s->acks[i].store(0, std::memory_order_relaxed);
-        m.count(kind);
-        if (kind == kMeasured && m.n % every == 0)
-          env.slot->latency.record(static_cast<uint64_t>(static_cast<double>(t1 - t0) * ns_per_tick));
+        cast.reset(r);
+        m.count(kind == kMeasured);
+        if (kind == kMeasured && m.n % every == 0) env.slot->latency.record(Meter::ns(t1 - t0));
       }
     } else {
       const bool miss = env.cfg->fault == "miss_round" && env.index == 1;  // test-only
       for (uint64_t r = 0;; ++r) {
-        const int i = static_cast<int>(r & 1);
-        s->go[i].wait();
-        const uint64_t t = Clock::ticks();
-        const uint32_t kind = s->kind.load(std::memory_order_relaxed);
-        if (kind == kStop) break;
-        if (s->round.load(std::memory_order_relaxed) != r) s->errors.fetch_add(1, std::memory_order_relaxed);
-        const uint64_t t_set = s->t_set.load(std::memory_order_relaxed);
-        if (!miss || r != 3) m.count(kind);  // the fault: listener 1 does not count round 3
-        if (kind == kMeasured && t >= t_set)
-          env.slot->wakeup.record(static_cast<uint64_t>(static_cast<double>(t - t_set) * ns_per_tick));
-        if (s->acks[i].fetch_add(1, std::memory_order_acq_rel) + 1 == listeners) s->acked[i].set();
+        const Seen s = cast.listen(r, listeners);
+        if (s.kind == kStop) break;
+        if (s.round != r) grp.errors.fetch_add(1, std::memory_order_relaxed);
+        if (!miss || r != 3) m.count(s.kind == kMeasured);  // the fault: listener 1 does not count round 3
+        if (s.kind == kMeasured && s.t_run >= s.t_set) env.slot->wakeup.record(Meter::ns(s.t_run - s.t_set));
       }
     }
     m.finish();
   };
-  in.verify = [](void* p, const RunConfig&, const Totals& t) {
+  in.verify = [](void* p, const RunConfig& cfg, const Totals& t) {
     auto* s = static_cast<S*>(p);
-    bool equal = true;
-    for (uint64_t w : t.per_worker_ops) equal = equal && w == t.per_worker_ops.front();
+    const int size = group_size(cfg);
+    uint64_t errors = 0, unequal = 0;
+    for (int g = 0; g * size < cfg.procs; ++g) {
+      errors += s->groups[g].errors.load();
+      for (int i = g * size; i < (g + 1) * size; ++i)
+        if (t.per_worker_ops[static_cast<std::size_t>(i)] != t.per_worker_ops[static_cast<std::size_t>(g * size)])
+          ++unequal;
+    }
     VerifyResult r;
-    r.ok = equal && s->errors.load() == 0;
+    r.ok = unequal == 0 && errors == 0;
     r.detail = "rounds=" + std::to_string(t.per_worker_ops.empty() ? 0 : t.per_worker_ops.front()) +
-               " round_errors=" + std::to_string(s->errors.load()) + (equal ? "" : " UNEQUAL_ROUNDS");
+               " round_errors=" + std::to_string(errors) + (unequal == 0 ? "" : " UNEQUAL_ROUNDS");
     return r;
   };
   in.destroy = [](void* p) { static_cast<S*>(p)->~S(); };
@@ -127,8 +186,15 @@ Instance make_event_broadcast() {
 std::optional<Instance> make(const std::string& primitive, const std::string& backend) {
   std::optional<Instance> out;
   with_backend(backend, [&]<class B>() {
-    if constexpr (requires { typename B::Event; })
-      if (primitive == "event") out = make_event_broadcast<typename B::Event>();
+    if (primitive == "event") {
+      if constexpr (requires { typename B::Event; }) out = make_event_broadcast<EventCast<typename B::Event>>();
+    } else if (primitive == "condition") {
+      if constexpr (requires {
+                      typename B::Lock;
+                      typename B::Condition;
+                    })
+        out = make_event_broadcast<ConditionCast<typename B::Lock, typename B::Condition>>();
+    }
   });
   return out;
 }
@@ -137,13 +203,24 @@ std::optional<Instance> make(const std::string& primitive, const std::string& ba
 IPCSYNC_WORKLOAD([] {
   WorkloadDef d;
   d.name = "event_broadcast";
-  d.description = "One process sets an Event, N-1 waiting processes wake and acknowledge; wake-up latency per round";
-  d.primitives = {"event"};
+  d.description = "One process sets an Event (or notify_all()s a Condition), N waiting processes wake and acknowledge; wake-up latency per round";
+  d.primitives = {"event", "condition"};
   d.default_for = {"event"};
-  d.params = {};
+  d.params = {{"waiters", "listeners per broadcaster; --procs must be a multiple of waiters+1 (0: all but one)", 0, 0, 1023}};
   d.python_primitives = {"event"};
   d.faults = {"miss_round"};
   d.make = make;
+  d.validate = [](const RunConfig& c) -> std::string {
+    const int64_t w = c.param("waiters");
+    if (w == 0) return "";
+    if (c.backend == "python")
+      return "--waiters: the python backend runs event_broadcast as one group (every other process waits): use --waiters 0";
+    if (c.procs % (w + 1) != 0)
+      return "--waiters: event_broadcast groups one broadcaster with " + std::to_string(w) +
+             " waiters, so --procs must be a multiple of " + std::to_string(w + 1) + " (got " + std::to_string(c.procs) + ")";
+    return "";
+  };
+  d.default_sample_every = 1;
   return d;
 }());
 
