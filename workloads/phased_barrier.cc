@@ -1,0 +1,291 @@
+// workloads/phased_barrier.cc — N processes x --phases of jittered work, separated by a barrier
+// built three ways (DESIGN.md's phased_barrier; the guide's "Barrera Reutilizable con
+// Condition" exercise is the second).
+//
+//   primitive | the barrier
+//   ----------+-------------------------------------------------------------------------------
+//   barrier   | the role's Barrier; wait(action) runs the action in the last arrival
+//   condition | one Lock, one Condition, a count and a generation: arrive under the lock
+//             | (index = count++), the last one runs the action, bumps the generation and
+//             | notify_all()s; the others wait while the generation is theirs
+//   event     | one Lock, an arrival count and generation, two alternating Events: the last
+//             | arrival clears the next generation's Event (everyone has left its previous use:
+//             | they all arrived here), releases the lock and set()s this generation's
+//
+// Each worker does --work-ns of work jittered 50%..150% (a per-worker xorshift), writes the
+// phase it finished into its own slot, and arrives. Worker 0 classifies each round (warm-up,
+// measured, stop) before it arrives, so everyone does the same rounds and stops after the same
+// barrier; --phases K stops after K measured rounds (0: at the end of --duration, or --ops).
+// After the barrier each worker checks the phase invariant — every worker finished phase r and
+// none finished phase r+2 (all slots sampled above 64 workers) — and marks its arrival index in
+// a per-round bitmap; the mark completing the round checks the indexes are a permutation of
+// 0..N-1. The action stamps the last arrival's time: each other worker records the skew (last
+// arrival to it running again) in `wakeup`; `latency` is the round time (one release to the
+// next, as each worker sees it: work plus waiting). Verify: no phase or permutation error,
+// every round's bitmap completed, one action per round, every worker did the same rounds, the
+// barrier not broken.
+#include <atomic>
+#include <mutex>
+#include <new>
+
+#include "harness/backends.hpp"
+#include "harness/workload.hpp"
+
+namespace ipcsync::harness {
+namespace {
+
+constexpr int kMaxWorkers = 1024;  // bench's --procs limit
+constexpr int kMaskWords = kMaxWorkers / 64;
+constexpr int kSkipEvery = 8;  // skip_wait fault: worker 0 skips one wait in this many rounds
+enum : uint32_t { kWarm = 0, kMeasured = 1, kStop = 2 };
+
+// The role's Barrier.
+template <class Bar>
+struct RoleBarrier {
+  explicit RoleBarrier(uint32_t n) : bar(n) {}
+  Bar bar;
+  template <class F>
+  uint32_t wait(F&& action) {
+    return bar.wait(action);
+  }
+  bool broken() const {
+    if constexpr (requires { bar.broken(); })
+      return bar.broken();
+    else
+      return false;
+  }
+};
+
+// The guide's exercise: a reusable barrier from a Condition and a generation counter.
+template <class L, class C>
+struct ConditionBarrier {
+  explicit ConditionBarrier(uint32_t n) : n_(n) {}
+  template <class F>
+  uint32_t wait(F&& action) {
+    std::unique_lock g(lock_);
+    const uint64_t gen = generation_;
+    const uint32_t idx = count_++;
+    if (count_ == n_) {
+      action();
+      count_ = 0;
+      ++generation_;
+      cond_.notify_all();
+      return idx;
+    }
+    while (generation_ == gen) cond_.wait();
+    return idx;
+  }
+  bool broken() const { return false; }
+
+  L lock_;
+  C cond_{lock_};
+  alignas(64) uint64_t generation_ = 0;  // both under lock_
+  uint32_t count_ = 0;
+  const uint32_t n_;
+};
+
+// An arrival count under a Lock plus two alternating Events.
+template <class L, class E>
+struct EventBarrier {
+  explicit EventBarrier(uint32_t n) : n_(n) {}
+  template <class F>
+  uint32_t wait(F&& action) {
+    lock_.lock();
+    const uint64_t gen = generation_;
+    const uint32_t idx = count_++;
+    if (count_ == n_) {
+      action();
+      count_ = 0;
+      ++generation_;
+      released_[(gen + 1) & 1].clear();  // set two generations ago; all its waiters are here now
+      lock_.unlock();
+      released_[gen & 1].set();
+      return idx;
+    }
+    lock_.unlock();
+    released_[gen & 1].wait();
+    return idx;
+  }
+  bool broken() const { return false; }
+
+  L lock_;
+  E released_[2];
+  alignas(64) uint64_t generation_ = 0;  // both under lock_
+  uint32_t count_ = 0;
+  const uint32_t n_;
+};
+
+template <class Bar>
+struct Shared {
+  explicit Shared(uint32_t n) : barrier(n) {}
+  Bar barrier;
+  alignas(64) std::atomic<uint32_t> kind[2] = {};  // round r's kind in kind[r % 2], by worker 0
+  std::atomic<uint64_t> t_last[2] = {};             // round r's last arrival (ticks), by its action
+  std::atomic<uint64_t> actions{0};
+  std::atomic<uint64_t> rounds{0};
+  alignas(64) std::atomic<uint64_t> phase_errors{0};
+  std::atomic<uint64_t> index_errors{0};
+  alignas(64) std::atomic<uint32_t> marked[2] = {};
+  std::atomic<uint64_t> mask[2][kMaskWords] = {};
+  struct alignas(64) Done {
+    std::atomic<uint64_t> phases{0};  // phases this worker has finished
+  };
+  Done done[kMaxWorkers];
+};
+
+template <class Bar>
+Instance make_phased_barrier() {
+  using S = Shared<Bar>;
+  Instance in;
+  in.shared_bytes = sizeof(S);
+  in.init = [](void* p, const RunConfig& cfg) { ::new (p) S(static_cast<uint32_t>(cfg.procs)); };
+  in.body = [](void* p, WorkerEnv& env) {
+    auto* s = static_cast<S*>(p);
+    const int n = env.nprocs, me = env.index;
+    const uint64_t work = static_cast<uint64_t>(env.cfg->param("work_ns"));
+    const uint64_t phases = static_cast<uint64_t>(env.cfg->param("phases"));
+    const uint64_t limit = phases ? phases : env.cfg->ops_per_worker;
+    const uint32_t every = env.cfg->sample_every;
+    // test-only: worker 0 skips one wait in kSkipEvery (never the stop round) and makes it up
+    // at the next round, so the barrier's count stays right but it ran a phase ahead.
+    const bool skipper = env.cfg->fault == "skip_wait" && me == 0 && n > 1;
+    Meter m{*env.slot};
+    uint64_t x = 0x2545f4914f6cdd1dull * static_cast<uint64_t>(me + 1);
+    uint64_t t_prev = 0;
+    uint32_t k = every;
+    bool owe = false;  // skip_wait: the previous round's wait is still to be done
+    bool last = false;
+    auto wait = [&](uint64_t round) {
+      const int par = static_cast<int>(round & 1);
+      last = false;
+      return s->barrier.wait([&, par] {
+        s->actions.fetch_add(1, std::memory_order_relaxed);
+        s->t_last[par].store(Clock::ticks(), std::memory_order_relaxed);
+        last = true;
+      });
+    };
+    // Arrival indexes: a permutation of 0..n-1. The mark completing a round checks and clears
+    // its bitmap, before it can arrive at round r+1 (so before anyone marks round r+2).
+    auto mark = [&](uint64_t round, uint32_t idx) {
+      const int par = static_cast<int>(round & 1);
+      if (idx >= static_cast<uint32_t>(n)) s->index_errors.fetch_add(1, std::memory_order_relaxed);
+      else s->mask[par][idx / 64].fetch_or(uint64_t{1} << (idx % 64), std::memory_order_relaxed);
+      if (s->marked[par].fetch_add(1, std::memory_order_acq_rel) + 1 == static_cast<uint32_t>(n)) {
+        for (int w = 0; w < kMaskWords; ++w) {
+          const int lo = w * 64;
+          const uint64_t want = lo >= n ? 0 : (n - lo >= 64 ? ~uint64_t{0} : (uint64_t{1} << (n - lo)) - 1);
+          if (s->mask[par][w].exchange(0, std::memory_order_relaxed) != want)
+            s->index_errors.fetch_add(1, std::memory_order_relaxed);
+        }
+        s->marked[par].store(0, std::memory_order_release);
+      }
+    };
+    for (uint64_t r = 0;; ++r) {
+      const int par = static_cast<int>(r & 1);
+      if (work) {  // jittered work: 50%..150% of --work-ns
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        Clock::busy_ns(work / 2 + x % (work + 1));
+      }
+      s->done[me].phases.store(r + 1, std::memory_order_relaxed);
+      if (owe) {  // skip_wait: the wait of round r-1, late
+        owe = false;
+        mark(r - 1, wait(r - 1));
+      }
+      uint32_t kind = kMeasured;
+      if (me == 0) {
+        const uint32_t phase = env.ctl->phase.load(std::memory_order_relaxed);
+        kind = phase == Control::kWarmup ? kWarm : kMeasured;
+        if (limit ? (kind == kMeasured && m.n >= limit) : phase == Control::kStop) kind = kStop;
+        s->kind[par].store(kind, std::memory_order_relaxed);
+        s->rounds.fetch_add(1, std::memory_order_relaxed);
+      }
+      const bool skip = skipper && kind != kStop && r % kSkipEvery == kSkipEvery - 1;
+      uint32_t idx = 0;
+      if (skip) owe = true;  // the fault: on to phase r+1 without waiting for the others
+      else idx = wait(r);
+      const uint64_t t1 = Clock::ticks();
+      // Phase invariant: all finished phase r, nobody finished phase r+2. Sampled above 64.
+      const int checks = n <= 64 ? n : 64;
+      for (int c = 0; c < checks; ++c) {
+        const int j = n <= 64 ? c : static_cast<int>((static_cast<uint64_t>(c) * 2654435761u + r) % static_cast<uint64_t>(n));
+        const uint64_t d = s->done[j].phases.load(std::memory_order_relaxed);
+        if (d < r + 1 || d > r + 2) s->phase_errors.fetch_add(1, std::memory_order_relaxed);
+      }
+      if (!skip) mark(r, idx);
+      kind = s->kind[par].load(std::memory_order_relaxed);
+      if (kind == kStop) break;
+      m.count(kind == kMeasured);
+      if (kind == kMeasured) {
+        if (!last && !skip) {
+          const uint64_t tl = s->t_last[par].load(std::memory_order_relaxed);
+          if (t1 >= tl) env.slot->wakeup.record(Meter::ns(t1 - tl));
+        }
+        if (t_prev && --k == 0) {
+          k = every;
+          env.slot->latency.record(Meter::ns(t1 - t_prev));
+        }
+      }
+      t_prev = t1;
+    }
+    m.finish();
+  };
+  in.verify = [](void* p, const RunConfig&, const Totals& t) {
+    auto* s = static_cast<S*>(p);
+    bool equal = true;
+    for (uint64_t w : t.per_worker_ops) equal = equal && w == t.per_worker_ops.front();
+    const uint64_t rounds = s->rounds.load(), actions = s->actions.load();
+    const bool open = s->marked[0].load() != 0 || s->marked[1].load() != 0;
+    const bool broken = s->barrier.broken();
+    VerifyResult r;
+    r.ok = equal && s->phase_errors.load() == 0 && s->index_errors.load() == 0 && !open && actions == rounds && !broken;
+    r.detail = "rounds=" + std::to_string(rounds) + " actions=" + std::to_string(actions) +
+               " phase_errors=" + std::to_string(s->phase_errors.load()) +
+               " index_errors=" + std::to_string(s->index_errors.load()) + (equal ? "" : " UNEQUAL_ROUNDS") +
+               (open ? " UNFINISHED_ROUND" : "") + (broken ? " BROKEN" : "");
+    return r;
+  };
+  in.destroy = [](void* p) { static_cast<S*>(p)->~S(); };
+  return in;
+}
+
+std::optional<Instance> make(const std::string& primitive, const std::string& backend) {
+  std::optional<Instance> out;
+  with_backend(backend, [&]<class B>() {
+    if (primitive == "barrier") {
+      if constexpr (requires(typename B::Barrier& b) { b.wait([] {}); })
+        out = make_phased_barrier<RoleBarrier<typename B::Barrier>>();
+    } else if (primitive == "condition") {
+      if constexpr (requires {
+                      typename B::Lock;
+                      typename B::Condition;
+                    })
+        out = make_phased_barrier<ConditionBarrier<typename B::Lock, typename B::Condition>>();
+    } else if (primitive == "event") {
+      if constexpr (requires {
+                      typename B::Lock;
+                      typename B::Event;
+                    })
+        out = make_phased_barrier<EventBarrier<typename B::Lock, typename B::Event>>();
+    }
+  });
+  return out;
+}
+
+IPCSYNC_WORKLOAD(WorkloadDef{
+    .name = "phased_barrier",
+    .description = "N processes work in phases separated by a barrier (Barrier, or built from Condition or Event); phase invariant, round time and skew",
+    .primitives = {"barrier", "condition", "event"},
+    .default_for = {},
+    .params = {{"phases", "measured phases to run, then stop (0: until --duration ends)", 0, 0, 1'000'000'000},
+               {"work_ns", "mean busy work per process per phase (ns), jittered 50%..150%", 1000, 0, 1'000'000'000}},
+    .python_primitives = {},
+    .faults = {"skip_wait"},
+    .make = make,
+    .validate = {},
+    .default_sample_every = 1,
+});
+
+}  // namespace
+}  // namespace ipcsync::harness
