@@ -6,6 +6,7 @@
 // the measured loop.
 #pragma once
 
+#include <cstddef>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -33,7 +34,7 @@ struct NativeBackend {
   static constexpr std::string_view name = "native";
   using Lock = ipcsync::Lock;
   using Semaphore = ipcsync::Semaphore;
-  // Roles only the native backend has so far (workloads check with `requires`).
+  // Every role; other backends may lack some (workloads check each with `requires`).
   using RLock = ipcsync::RLock;
   using BoundedSemaphore = ipcsync::BoundedSemaphore;
   using Condition = ipcsync::Condition<ipcsync::Lock>;
@@ -48,22 +49,56 @@ struct NativeBackend {
   template <class T, std::size_t N = 0>
   using Array = ipcsync::Array<T, N>;
 };
+// posix: pthread mutexes/conds, sem_t, POSIX mqueues (backends/posix.hpp). Every role; the
+// Barrier is a mutex + cond generation barrier (pthread_barrier cannot time out, abort or reset).
 struct PosixBackend {
   static constexpr std::string_view name = "posix";
   using Lock = ipcsync::posix::Lock;
   using Semaphore = ipcsync::posix::Semaphore;
+  using RLock = ipcsync::posix::RLock;
+  using BoundedSemaphore = ipcsync::posix::BoundedSemaphore;
+  using Condition = ipcsync::posix::Condition<ipcsync::posix::Lock>;
+  using Event = ipcsync::posix::Event;
+  using Barrier = ipcsync::posix::Barrier;
+  template <class T, std::size_t N = 0>
+  using Queue = ipcsync::posix::Queue<T, N>;
+  template <class T, std::size_t N = 0>
+  using JoinableQueue = ipcsync::posix::JoinableQueue<T, N>;
+  template <class T>
+  using Value = ipcsync::posix::Value<T>;
+  template <class T, std::size_t N = 0>
+  using Array = ipcsync::posix::Array<T, N>;
 };
 #if IPCSYNC_WITH_BOOST_INTERPROCESS
+// boost: Boost.Interprocess (backends/boost.hpp). Every role.
 struct BoostBackend {
   static constexpr std::string_view name = "boost";
   using Lock = ipcsync::boost_ipc::Lock;
   using Semaphore = ipcsync::boost_ipc::Semaphore;
+  using RLock = ipcsync::boost_ipc::RLock;
+  using BoundedSemaphore = ipcsync::boost_ipc::BoundedSemaphore;
+  using Condition = ipcsync::boost_ipc::Condition;
+  using Event = ipcsync::boost_ipc::Event;
+  using Barrier = ipcsync::boost_ipc::Barrier;
+  template <class T, std::size_t N = 0>
+  using Queue = ipcsync::boost_ipc::Queue<T, N>;
+  template <class T, std::size_t N = 0>
+  using JoinableQueue = ipcsync::boost_ipc::JoinableQueue<T, N>;
+  template <class T>
+  using Value = ipcsync::boost_ipc::Value<T>;
+  template <class T, std::size_t N = 0>
+  using Array = ipcsync::boost_ipc::Array<T, N>;
 };
 #endif
+// spin: pure spinning (backends/spin.hpp), where it teaches something: no RLock, Condition,
+// Queue/JoinableQueue, Value/Array.
 struct SpinBackend {
   static constexpr std::string_view name = "spin";
   using Lock = ipcsync::spin::Lock;
   using Semaphore = ipcsync::spin::Semaphore;
+  using BoundedSemaphore = ipcsync::spin::BoundedSemaphore;
+  using Event = ipcsync::spin::Event;
+  using Barrier = ipcsync::spin::Barrier;
 };
 
 // All compiled-in backends, in display order.
