@@ -11,7 +11,10 @@
 // processed == put, the checksum is 0+1+...+(put-1) (each task processed exactly once), join()
 // never returned early, nothing is left unfinished.
 #include <atomic>
+#include <cstdio>
+#include <memory>
 #include <new>
+#include <stdexcept>
 
 #include "harness/backends.hpp"
 #include "harness/workload.hpp"
@@ -32,6 +35,7 @@ struct Shared {
   alignas(64) std::atomic<uint64_t> processed{0};
   std::atomic<uint64_t> checksum{0};
   alignas(64) std::atomic<uint64_t> early_joins{0};
+  char init_error[160] = {};  // the queue's constructor failed (e.g. a POSIX mqueue limit): why
   alignas(64) unsigned char queue[1];  // Q::bytes_for(capacity) bytes start here
   Q& q() { return *std::launder(reinterpret_cast<Q*>(queue)); }
 };
@@ -43,10 +47,17 @@ Instance make_joinable_pool() {
   in.shared_bytes = offsetof(S, queue) + Q::bytes_for(kMaxCapacity);
   in.init = [](void* p, const RunConfig& cfg) {
     auto* s = ::new (p) S();
-    Q::create_at(s->queue, static_cast<uint32_t>(cfg.param("capacity")));
+    // A backend may refuse the queue (a system limit): every worker then reports why (an
+    // `error` row) instead of the whole bench stopping here.
+    try {
+      Q::create_at(s->queue, static_cast<uint32_t>(cfg.param("capacity")));
+    } catch (const std::exception& e) {
+      std::snprintf(s->init_error, sizeof s->init_error, "%s", e.what());
+    }
   };
   in.body = [](void* p, WorkerEnv& env) {
     auto* s = static_cast<S*>(p);
+    if (s->init_error[0]) throw std::runtime_error(s->init_error);
     Q& q = s->q();
     const double ns_per_tick = Clock::to_ns(1000) / 1000.0;
     const bool skew = env.cfg->fault == "bad_checksum";  // test-only: task 3 is processed wrongly
@@ -104,6 +115,7 @@ Instance make_joinable_pool() {
   };
   in.verify = [](void* p, const RunConfig&, const Totals&) {
     auto* s = static_cast<S*>(p);
+    if (s->init_error[0]) return VerifyResult{false, s->init_error};
     const uint64_t put = s->put.load(), done = s->processed.load(), sum = s->checksum.load();
     VerifyResult r;
     r.ok = done == put && sum == (put ? put * (put - 1) / 2 : 0) && s->early_joins.load() == 0 &&
@@ -113,7 +125,11 @@ Instance make_joinable_pool() {
                " unfinished=" + std::to_string(s->q().unfinished());
     return r;
   };
-  in.destroy = [](void* p) { static_cast<S*>(p)->~S(); };
+  in.destroy = [](void* p) {
+    auto* s = static_cast<S*>(p);
+    if (!s->init_error[0]) std::destroy_at(&s->q());  // a backend's queue may hold a descriptor
+    s->~S();
+  };
   return in;
 }
 

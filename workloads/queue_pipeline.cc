@@ -11,7 +11,10 @@
 // consumed == items put and the sequence sum is 0+1+...+(put-1) — every item consumed exactly
 // once — and no order violation.
 #include <atomic>
+#include <cstdio>
+#include <memory>
 #include <new>
+#include <stdexcept>
 #include <vector>
 
 #include "harness/backends.hpp"
@@ -37,6 +40,7 @@ struct Shared {
   };
   alignas(64) std::atomic<uint32_t> producers_left{0};
   std::atomic<uint64_t> order_errors{0};
+  char init_error[160] = {};  // the queue's constructor failed (e.g. a POSIX mqueue limit): why
   PerProducer per[kMaxWorkers];
   alignas(64) unsigned char queue[1];  // Q::bytes_for(capacity) bytes start here
   Q& q() { return *std::launder(reinterpret_cast<Q*>(queue)); }
@@ -56,11 +60,18 @@ Instance make_queue_pipeline() {
   in.shared_bytes = offsetof(S, queue) + Q::bytes_for(kMaxCapacity);
   in.init = [](void* p, const RunConfig& cfg) {
     auto* s = ::new (p) S();
-    Q::create_at(s->queue, static_cast<uint32_t>(cfg.param("capacity")));
+    // A backend may refuse the queue (a system limit): every worker then reports why (an
+    // `error` row) instead of the whole bench stopping here.
+    try {
+      Q::create_at(s->queue, static_cast<uint32_t>(cfg.param("capacity")));
+    } catch (const std::exception& e) {
+      std::snprintf(s->init_error, sizeof s->init_error, "%s", e.what());
+    }
     s->producers_left.store(static_cast<uint32_t>(producers_of(cfg)));
   };
   in.body = [](void* p, WorkerEnv& env) {
     auto* s = static_cast<S*>(p);
+    if (s->init_error[0]) throw std::runtime_error(s->init_error);
     Q& q = s->q();
     const int producers = producers_of(*env.cfg);
     const uint64_t think = static_cast<uint64_t>(env.cfg->param("think_ns"));
@@ -142,6 +153,7 @@ Instance make_queue_pipeline() {
   };
   in.verify = [](void* p, const RunConfig& cfg, const Totals&) {
     auto* s = static_cast<S*>(p);
+    if (s->init_error[0]) return VerifyResult{false, s->init_error};
     const int producers = producers_of(cfg);
     uint64_t put = 0, got = 0, bad = 0;
     for (int pr = 0; pr < producers; ++pr) {
@@ -156,7 +168,11 @@ Instance make_queue_pipeline() {
                " order_errors=" + std::to_string(s->order_errors.load());
     return r;
   };
-  in.destroy = [](void* p) { static_cast<S*>(p)->~S(); };
+  in.destroy = [](void* p) {
+    auto* s = static_cast<S*>(p);
+    if (!s->init_error[0]) std::destroy_at(&s->q());  // a backend's queue may hold a descriptor
+    s->~S();
+  };
   return in;
 }
 
