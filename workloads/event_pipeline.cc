@@ -1,0 +1,161 @@
+// workloads/event_pipeline.cc — the guide's Event pipeline ("Control de Pipeline con Event"):
+// stages A -> B -> C (-> D ...), one per process, hand items along with Events, in order.
+//
+// Worker i is stage i. Between stages i-1 and i there is a one-item slot and two Events:
+// `filled` (stage i may take the item) and `freed` (stage i-1 may put the next one; set at
+// the start). Stage i-1 waits freed, clears it, writes the item and sets filled; stage i
+// waits filled, clears it, copies the item out and sets freed — each Event is cleared by its
+// one waiter before the other side can set it again, so no set is lost. Stage 0 makes items
+// numbered 0, 1, 2... (--work-ns of work per item at every stage); each later stage checks
+// the item is the next number and that the stage before it was the last to handle it (stage
+// order kept), stamps itself, and passes it on. Wake-up latency (set to the next stage
+// running) goes to each receiving stage's `wakeup`; the last stage records the item's whole
+// trip through the pipeline in `latency`. Stage 0 classifies items (warm-up, measured) and
+// ends with a stop item that every stage forwards before it exits. One op is one item through
+// one stage. Verify: no item out of order, skipped or handled out of stage order, and every
+// stage handled the same items.
+#include <atomic>
+#include <new>
+
+#include "harness/backends.hpp"
+#include "harness/workload.hpp"
+
+namespace ipcsync::harness {
+namespace {
+
+constexpr int kMaxWorkers = 1024;  // bench's --procs limit
+enum : uint32_t { kWarm = 0, kMeasured = 1, kStop = 2 };
+
+struct Item {
+  uint64_t id;
+  uint32_t kind;
+  uint32_t stage;      // the last stage that handled it
+  uint64_t t_created;  // Clock::ticks() at stage 0
+  uint64_t t_set;      // Clock::ticks() just before this hand-off's set()
+};
+
+template <class E>
+struct alignas(64) Link {
+  E filled, freed;
+  Item slot{};  // written by the stage before, read by the stage after (ordered by the Events)
+};
+
+template <class E>
+struct Shared {
+  Shared() {
+    for (Link<E>& l : links) l.freed.set();
+  }
+  Link<E> links[kMaxWorkers];  // links[i]: into stage i (links[0] unused)
+  alignas(64) std::atomic<uint64_t> order_errors{0};
+};
+
+template <class E>
+Instance make_event_pipeline() {
+  using S = Shared<E>;
+  Instance in;
+  in.shared_bytes = sizeof(S);
+  in.init = [](void* p, const RunConfig&) { ::new (p) S(); };
+  in.body = [](void* p, WorkerEnv& env) {
+    auto* s = static_cast<S*>(p);
+    const int n = env.nprocs, me = env.index;
+    const uint64_t work = static_cast<uint64_t>(env.cfg->param("work_ns"));
+    const uint32_t every = env.cfg->sample_every;
+    const bool drop = env.cfg->fault == "drop_item" && me == 1;  // test-only: stage 1 loses item 3
+    Meter m{*env.slot};
+    uint32_t k = every;
+    auto pass = [&](Item it) {  // to stage me + 1
+      Link<E>& out = s->links[me + 1];
+      out.freed.wait();
+      out.freed.clear();
+      it.stage = static_cast<uint32_t>(me);
+      it.t_set = Clock::ticks();
+      out.slot = it;
+      out.filled.set();
+    };
+    if (me == 0) {
+      const uint64_t limit = env.cfg->ops_per_worker;
+      for (uint64_t id = 0;; ++id) {
+        const uint32_t phase = env.ctl->phase.load(std::memory_order_relaxed);
+        uint32_t kind = phase == Control::kWarmup ? kWarm : kMeasured;
+        if (limit ? (kind == kMeasured && m.n >= limit) : phase == Control::kStop) kind = kStop;
+        const uint64_t t0 = Clock::ticks();
+        if (kind != kStop) Clock::busy_ns(work);
+        pass(Item{id, kind, 0, t0, 0});
+        if (kind == kStop) break;
+        m.count(kind == kMeasured);
+      }
+      m.finish();
+      return;
+    }
+    Link<E>& in_link = s->links[me];
+    uint64_t expect = 0, errors = 0;
+    for (;;) {
+      in_link.filled.wait();
+      const uint64_t t_run = Clock::ticks();
+      in_link.filled.clear();
+      const Item it = in_link.slot;
+      in_link.freed.set();
+      if (it.kind == kStop) {
+        if (me + 1 < n) pass(it);
+        break;
+      }
+      if (it.id != expect || it.stage != static_cast<uint32_t>(me - 1)) ++errors;
+      expect = it.id + 1;
+      if (drop && it.id == 3) continue;  // the fault: taken, never handled or passed on
+      const bool measured = it.kind == kMeasured;
+      if (measured && t_run >= it.t_set) env.slot->wakeup.record(Meter::ns(t_run - it.t_set));
+      Clock::busy_ns(work);
+      m.count(measured);
+      if (me + 1 < n) {
+        pass(it);
+      } else if (measured && --k == 0) {
+        k = every;
+        const uint64_t t_end = Clock::ticks();
+        if (t_end >= it.t_created) env.slot->latency.record(Meter::ns(t_end - it.t_created));
+      }
+    }
+    if (errors) s->order_errors.fetch_add(errors, std::memory_order_relaxed);
+    m.finish();
+  };
+  in.verify = [](void* p, const RunConfig&, const Totals& t) {
+    auto* s = static_cast<S*>(p);
+    bool equal = true;
+    for (uint64_t w : t.per_worker_ops) equal = equal && w == t.per_worker_ops.front();
+    VerifyResult r;
+    r.ok = equal && s->order_errors.load() == 0;
+    r.detail = "items=" + std::to_string(t.per_worker_ops.empty() ? 0 : t.per_worker_ops.front()) +
+               " stages=" + std::to_string(t.per_worker_ops.size()) +
+               " order_errors=" + std::to_string(s->order_errors.load()) + (equal ? "" : " UNEQUAL_ITEMS");
+    return r;
+  };
+  in.destroy = [](void* p) { static_cast<S*>(p)->~S(); };
+  return in;
+}
+
+std::optional<Instance> make(const std::string& primitive, const std::string& backend) {
+  std::optional<Instance> out;
+  with_backend(backend, [&]<class B>() {
+    if constexpr (requires { typename B::Event; })
+      if (primitive == "event") out = make_event_pipeline<typename B::Event>();
+  });
+  return out;
+}
+
+IPCSYNC_WORKLOAD(WorkloadDef{
+    .name = "event_pipeline",
+    .description = "A pipeline of one stage per process (A -> B -> C ...) handing numbered items along with Event pairs, in order",
+    .primitives = {"event"},
+    .default_for = {},
+    .params = {{"work_ns", "busy work per item at every stage (ns)", 0, 0, 1'000'000'000}},
+    .python_primitives = {},
+    .faults = {"drop_item"},
+    .make = make,
+    .validate = [](const RunConfig& c) -> std::string {
+      if (c.procs < 2) return "--procs: event_pipeline needs at least 2 stages, one per process (got " + std::to_string(c.procs) + ")";
+      return "";
+    },
+    .default_sample_every = 1,
+});
+
+}  // namespace
+}  // namespace ipcsync::harness
