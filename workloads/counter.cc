@@ -13,6 +13,8 @@
 namespace ipcsync::harness {
 namespace {
 
+constexpr uint64_t kLingerNs = 1'000'000;  // skip_lock fault: the longest an unlocked increment waits
+
 template <class Mutex>
 struct alignas(64) CounterShared {
   Mutex mutex;
@@ -54,10 +56,19 @@ Instance make_counter() {
     if (env.cfg->unsafe) {
       run_ops(env, bump, after);
     } else if (env.cfg->fault == "skip_lock") {
-      // Test-only: one op in 64 increments without the lock; verify must catch the lost updates.
+      // Test-only: one op in 64 increments without the lock, and holds its load-store window
+      // open until another process's increment lands in it (what a preemption there would
+      // do; at most kLingerNs), so the lost update verify must catch is certain, not a race.
       uint32_t k = 0;
       run_ops(env, [&] {
-        if ((++k & 63) == 0) return bump();
+        if ((++k & 63) == 0) {
+          const uint64_t v = c.load(std::memory_order_relaxed);
+          const uint64_t until = Clock::mono_ns() + kLingerNs;
+          while (c.load(std::memory_order_relaxed) == v && Clock::mono_ns() < until) {
+          }
+          c.store(v + 1, std::memory_order_relaxed);
+          return;
+        }
         m.acquire();
         bump();
         m.release();
@@ -111,6 +122,8 @@ IPCSYNC_WORKLOAD(WorkloadDef{
     .python_primitives = {"lock", "semaphore"},
     .faults = {"skip_lock"},
     .make = make,
+    .validate = {},
+    .default_sample_every = 64,
 });
 
 }  // namespace

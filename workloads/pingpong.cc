@@ -15,6 +15,9 @@
 //   event      | two Events: set() / wait() + clear()
 //   condition  | one Lock, one Condition, a turn variable: notify() / wait() until it is my turn
 //
+// Fault stale_message (tests only): every pinger sends its third ping without writing the new
+// sequence number, so its ponger sees message 2 twice.
+//
 // Stop: the pinger, seeing the stop phase (or its last --ops), raises `stop` and sends one last
 // ping, so the ponger never stays blocked. Verify: in every pair the ponger saw exactly the
 // sequence numbers the pinger sent, in order, and answered each one.
@@ -134,6 +137,7 @@ Instance make_pingpong() {
       const uint32_t every = env.cfg->sample_every;
       bool measuring = false;
       uint32_t k = every;
+      const bool stale = env.cfg->fault == "stale_message";  // test-only: each pinger resends message 2 as 3
       for (uint64_t seq = 1;; ++seq) {
         const uint32_t phase = env.ctl->phase.load(std::memory_order_relaxed);
         if (!measuring && phase != Control::kWarmup) {
@@ -146,7 +150,7 @@ Instance make_pingpong() {
           pr.msg.ping();  // the last ping releases the ponger; no pong comes back
           break;
         }
-        pr.seq.store(seq, std::memory_order_relaxed);
+        if (!(stale && seq == 3)) pr.seq.store(seq, std::memory_order_relaxed);  // the fault: message 3 not written
         const uint64_t t0 = Clock::ticks();
         pr.t_ping.store(t0, std::memory_order_relaxed);
         pr.msg.ping();
@@ -236,6 +240,7 @@ IPCSYNC_WORKLOAD(WorkloadDef{
     .default_for = {"cacheline"},
     .params = {},
     .python_primitives = {"semaphore", "event", "condition"},
+    .faults = {"stale_message"},
     .make = make,
     .validate = [](const RunConfig& c) -> std::string {
       if (c.procs % 2) return "--procs: pingpong pairs processes, so it needs an even count (got " + std::to_string(c.procs) + ")";

@@ -40,6 +40,7 @@ struct Shared {
   };
   alignas(64) std::atomic<uint32_t> producers_left{0};
   std::atomic<uint64_t> order_errors{0};
+  std::atomic<uint32_t> dropped{0};  // drop_item fault: set by the consumer that lost its item
   char init_error[160] = {};  // the queue's constructor failed (e.g. a POSIX mqueue limit): why
   PerProducer per[kMaxWorkers];
   alignas(64) unsigned char queue[1];  // Q::bytes_for(capacity) bytes start here
@@ -77,7 +78,7 @@ Instance make_queue_pipeline() {
     const uint64_t think = static_cast<uint64_t>(env.cfg->param("think_ns"));
     const double ns_per_tick = Clock::to_ns(1000) / 1000.0;
     const uint32_t me = static_cast<uint32_t>(env.index);
-    bool drop = env.cfg->fault == "drop_item";  // test-only: one consumer loses one item
+    bool drop = env.cfg->fault == "drop_item";  // test-only: one item numbered 3 is lost
     auto after = [&] { Clock::busy_ns(think); };
     if (env.nprocs == 1) {  // put, then get it back
       uint64_t seq = 0;
@@ -115,7 +116,8 @@ Instance make_queue_pipeline() {
         break;
       }
       const uint64_t t1 = Clock::ticks();
-      if (drop && it.seq == 3 && env.index == producers) {  // the fault: the first consumer loses it
+      // The fault: whichever consumer first gets an item numbered 3 loses it (exactly one).
+      if (drop && it.seq == 3 && s->dropped.exchange(1, std::memory_order_relaxed) == 0) {
         drop = false;
         continue;
       }
