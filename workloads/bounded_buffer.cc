@@ -28,10 +28,12 @@
 #include <algorithm>
 #include <array>
 #include <atomic>
+#include <cstdio>
 #include <cstring>
 #include <memory>
 #include <mutex>
 #include <new>
+#include <stdexcept>
 #include <vector>
 
 #include "harness/backends.hpp"
@@ -186,6 +188,7 @@ struct alignas(64) PerProducer {
 
 struct Common {
   int64_t msg_size = 0;
+  char init_error[160] = {};  // the backend refused the buffer (e.g. a POSIX mqueue limit): why
   alignas(64) std::atomic<uint32_t> producers_left{0};
   alignas(64) std::atomic<uint64_t> order_errors{0}, torn{0}, early_joins{0};
   PerProducer per[kMaxWorkers];
@@ -322,13 +325,20 @@ Instance make_bounded_buffer() {
     auto* c = ::new (p) Common();
     c->msg_size = cfg.param("msg_size");
     c->producers_left.store(static_cast<uint32_t>(roles_of(cfg).producers));
-    with_size(c->msg_size, [&]<std::size_t S>() {
-      using Tr = typename F::template type<Item<S>>;
-      Tr::create_at(static_cast<char*>(p) + kRingOffset, static_cast<uint32_t>(cfg.param("capacity")));
-    });
+    // A backend may refuse the buffer (a system limit): every worker then reports why (an
+    // `error` row) instead of the whole bench stopping here.
+    try {
+      with_size(c->msg_size, [&]<std::size_t S>() {
+        using Tr = typename F::template type<Item<S>>;
+        Tr::create_at(static_cast<char*>(p) + kRingOffset, static_cast<uint32_t>(cfg.param("capacity")));
+      });
+    } catch (const std::exception& e) {
+      std::snprintf(c->init_error, sizeof c->init_error, "%s", e.what());
+    }
   };
   in.body = [](void* p, WorkerEnv& env) {
     auto& c = *static_cast<Common*>(p);
+    if (c.init_error[0]) throw std::runtime_error(c.init_error);
     const Roles roles = roles_of(*env.cfg);
     with_size(c.msg_size, [&]<std::size_t S>() {
       using Tr = typename F::template type<Item<S>>;
@@ -340,6 +350,7 @@ Instance make_bounded_buffer() {
   };
   in.verify = [](void* p, const RunConfig& cfg, const Totals&) {
     auto& c = *static_cast<Common*>(p);
+    if (c.init_error[0]) return VerifyResult{false, c.init_error};
     const Roles roles = roles_of(cfg);
     uint64_t put = 0, got = 0, bad = 0;
     for (int pr = 0; pr < roles.producers; ++pr) {
@@ -371,10 +382,11 @@ Instance make_bounded_buffer() {
   };
   in.destroy = [](void* p) {
     auto* c = static_cast<Common*>(p);
-    with_size(c->msg_size, [&]<std::size_t S>() {
-      using Tr = typename F::template type<Item<S>>;
-      std::destroy_at(&ring_of<Tr>(p));
-    });
+    if (!c->init_error[0])  // a backend's buffer may hold a descriptor
+      with_size(c->msg_size, [&]<std::size_t S>() {
+        using Tr = typename F::template type<Item<S>>;
+        std::destroy_at(&ring_of<Tr>(p));
+      });
     c->~Common();
   };
   return in;
