@@ -75,3 +75,31 @@ TEST_CASE("workloads: pingpong refuses an odd --procs and its cache-line floor i
   CHECK(floor.status == 2);
   CHECK(floor.err.find("--backend") != std::string::npos);
 }
+
+TEST_CASE("workloads: bounded_buffer and the group and stage workloads refuse what does not fit with exit 2", "[workloads][cli]") {
+  const std::string bench = IPCSYNC_BENCH_EXE;
+  struct Case {
+    std::vector<std::string> args;
+    std::string flag;
+  };
+  const std::vector<Case> cases = {
+      {{"--workload", "bounded_buffer", "--primitive", "queue", "--procs", "1"}, "--procs"},
+      {{"--workload", "bounded_buffer", "--primitive", "queue", "--procs", "4", "--msg-size", "100"}, "--msg-size"},
+      {{"--workload", "bounded_buffer", "--primitive", "queue", "--procs", "4", "--msg-size", "4096", "--capacity", "4096"},
+       "--capacity"},
+      {{"--workload", "bounded_buffer", "--primitive", "semaphore", "--procs", "4", "--producers", "4"}, "--producers"},
+      {{"--workload", "bounded_buffer", "--primitive", "condition", "--procs", "4", "--producers", "1", "--consumers", "2"},
+       "--consumers"},
+      {{"--workload", "event_broadcast", "--primitive", "event", "--procs", "4", "--waiters", "2"}, "--waiters"},
+      {{"--workload", "event_pipeline", "--primitive", "event", "--procs", "1"}, "--procs"},
+  };
+  for (const Case& c : cases) {
+    std::vector<std::string> argv{bench};
+    argv.insert(argv.end(), c.args.begin(), c.args.end());
+    const auto r = ipcsync::test::run_cmd(argv);
+    INFO(r.err);
+    CHECK(r.status == 2);
+    CHECK(r.err.find(c.flag) != std::string::npos);
+    CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);
+  }
+}
