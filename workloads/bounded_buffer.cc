@@ -21,7 +21,8 @@
 // blocked. Consumers check each body (no torn copy) and that each producer's sequence numbers
 // reach them increasing (FIFO per producer), record put-to-get latency in `latency`, and tally
 // per producer count, sum and sum of squares of the sequence numbers. One op is one item
-// consumed (producers report none), so ops/s is items/s.
+// consumed (producers report none), so ops/s is items/s; an item is measured when it was put
+// in the measured phase (the tag says so), so --ops K gives exactly P x K measured items.
 // Verify: for every producer, items consumed == items put and the sums are those of 0..put-1
 // (each item consumed exactly once); no order error, no torn item, no early join; the buffer is
 // empty (and for joinable_queue no task unfinished).
@@ -45,13 +46,14 @@ namespace {
 constexpr int kMaxWorkers = 1024;                // bench's --procs limit
 constexpr uint32_t kMaxCapacity = 1 << 16;       // as queue_pipeline's --capacity
 constexpr std::size_t kMaxRingBytes = 4u << 20;  // capacity x msg-size at most 4 MiB
-constexpr int kSeqBits = 48;
-constexpr uint64_t kSeqMask = (uint64_t{1} << kSeqBits) - 1;
+constexpr int kProducerShift = 48;               // tag: producer << 48 | measured << 47 | seq
+constexpr uint64_t kMeasuredBit = uint64_t{1} << 47;
+constexpr uint64_t kSeqMask = kMeasuredBit - 1;
 constexpr uint64_t kSentinel = ~uint64_t{0};
 __extension__ typedef unsigned __int128 u128;
 
 struct ItemHead {
-  uint64_t tag;    // producer << kSeqBits | seq, or kSentinel
+  uint64_t tag;    // producer << kProducerShift | measured bit | seq, or kSentinel
   uint64_t t_put;  // Clock::ticks() just before put()
 };
 template <std::size_t S>
@@ -224,8 +226,8 @@ void produce(Common& c, Tr& tr, WorkerEnv& env, const Roles& roles) {
   const bool dup = env.cfg->fault == "dup_item" && me == 0;  // test-only: item 3 is put twice
   Item<S> it;
   uint64_t seq = 0, puts = 0, measured = 0;
-  auto put = [&](uint64_t sq) {
-    it.tag = me << kSeqBits | sq;
+  auto put = [&](uint64_t sq, bool m) {
+    it.tag = me << kProducerShift | (m ? kMeasuredBit : 0) | sq;
     if constexpr (S > 16)
       for (std::size_t i = 0; i < it.body.size(); ++i) it.body[i] = body_word(it.tag, i);
     it.t_put = Clock::ticks();
@@ -234,12 +236,13 @@ void produce(Common& c, Tr& tr, WorkerEnv& env, const Roles& roles) {
   };
   for (;;) {
     const uint32_t phase = env.ctl->phase.load(std::memory_order_relaxed);
-    if (phase != Control::kWarmup) {
+    const bool m = phase != Control::kWarmup;
+    if (m) {
       if (limit ? measured >= limit : phase == Control::kStop) break;
       if (measured++ == 0) slot.begin_ns = Clock::mono_ns();
     }
-    put(seq);
-    if (dup && seq == 3) put(seq);
+    put(seq, m);
+    if (dup && seq == 3) put(seq, m);
     ++seq;
   }
   if (measured == 0) slot.begin_ns = Clock::mono_ns();
@@ -273,7 +276,8 @@ void consume(Common& c, Tr& tr, WorkerEnv& env, const Roles& roles) {
       if constexpr (kJoinable<Tr>) tr.task_done();
       break;
     }
-    const uint64_t p = it.tag >> kSeqBits, seq = it.tag & kSeqMask;
+    const uint64_t p = it.tag >> kProducerShift, seq = it.tag & kSeqMask;
+    const bool measured = (it.tag & kMeasuredBit) != 0;  // put in the measured phase
     if constexpr (S > 16)
       for (std::size_t i = 0; i < it.body.size(); ++i)
         if (it.body[i] != body_word(it.tag, i)) {
@@ -294,7 +298,6 @@ void consume(Common& c, Tr& tr, WorkerEnv& env, const Roles& roles) {
       if (counted) c.per[p].processed.fetch_add(1, std::memory_order_release);
       tr.task_done();
     }
-    const bool measured = env.ctl->phase.load(std::memory_order_relaxed) != Control::kWarmup;
     m.count(measured);
     if (measured && --k == 0) {
       k = every;
