@@ -1,5 +1,7 @@
-// workloads/barrier_rounds.cc — the guide's phased work on a Barrier (phased_barrier in
-// DESIGN.md): N processes, rounds of --work-ns of jittered work, then Barrier::wait().
+// workloads/barrier_rounds.cc — the guide's phased work on a Barrier: N processes, rounds of
+// --work-ns of jittered work, then Barrier::wait(). phased_barrier.cc runs the same protocol
+// on barriers built from Condition and Event too; this one stays the barrier default because
+// scripts/mp_backend.py implements it (the python baseline).
 //
 // Before arriving at round r each worker records that it finished phase r. After the barrier
 // it checks the phase invariant — every worker has finished phase r, and none has finished

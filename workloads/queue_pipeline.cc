@@ -1,5 +1,8 @@
 // workloads/queue_pipeline.cc — the guide's producer/consumer Queue: P producers put numbered
 // items, C consumers get them, and the end of the stream is close(), not N sentinels.
+// bounded_buffer.cc compares this pattern across primitives (a semaphore pair, a condition,
+// Queue, JoinableQueue) with sized messages; this one stays the queue default because
+// scripts/mp_backend.py implements it (the python baseline) and it exercises close().
 //
 // Workers 0..P-1 produce (--producers, default half, at least one), the rest consume; alone,
 // one process puts and then gets each item itself. An item carries its producer, a sequence
