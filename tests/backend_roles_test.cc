@@ -1,0 +1,77 @@
+// backend_roles_test.cc — the role x backend matrix: each role's templated tests run over
+// exactly the backends that offer it, bench --list shows the same matrix, and asking a backend
+// for a role it lacks is a clear error (exit status 2), never a silent substitute.
+#include <catch2/catch.hpp>
+
+#include <string>
+
+#include "backend_roles.hpp"
+
+using namespace ipcsync::test;
+
+namespace {
+
+template <class... B>
+struct List {};
+template <class T, class... B>
+constexpr bool contains(List<B...>) {
+  return (std::is_same_v<T, B> || ...);
+}
+
+}  // namespace
+
+TEMPLATE_TEST_CASE("backends: each role's test list holds exactly the backends that offer the role", "[backends]",
+                   ALL_BACKENDS) {
+  using B = TestType;
+  CHECK(requires { typename B::Lock; });
+  CHECK(requires { typename B::Semaphore; });
+  CHECK((requires { typename B::RLock; }) == contains<B>(List<RLOCK_BACKENDS>{}));
+  CHECK((requires { typename B::BoundedSemaphore; }) == contains<B>(List<BOUNDED_SEMAPHORE_BACKENDS>{}));
+  CHECK((requires { typename B::Condition; }) == contains<B>(List<CONDITION_BACKENDS>{}));
+  CHECK((requires { typename B::Event; }) == contains<B>(List<EVENT_BACKENDS>{}));
+  CHECK((requires { typename B::Barrier; }) == contains<B>(List<BARRIER_BACKENDS>{}));
+  CHECK((requires { typename B::template Queue<int, 2>; }) == contains<B>(List<QUEUE_BACKENDS>{}));
+  CHECK((requires { typename B::template JoinableQueue<int, 2>; }) == contains<B>(List<JOINABLE_QUEUE_BACKENDS>{}));
+  CHECK((requires { typename B::template Value<int>; }) == contains<B>(List<VALUE_BACKENDS>{}));
+  CHECK((requires { typename B::template Array<int, 2>; }) == contains<B>(List<ARRAY_BACKENDS>{}));
+}
+
+TEST_CASE("backends: bench --list shows the role x backend matrix of the backend tags", "[backends][cli]") {
+  const auto r = run_cmd({IPCSYNC_BENCH_EXE, "--list"});
+  REQUIRE(r.status == 0);
+  // One row per role: its cells in backend order (native posix [boost] spin python).
+  const auto matrix = r.out.find("Role x backend");
+  REQUIRE(matrix != std::string::npos);
+  auto row = [&](const std::string& role) {
+    const auto at = r.out.find("\n  " + role + " ", matrix);
+    REQUIRE(at != std::string::npos);
+    std::string line = r.out.substr(at + 3, r.out.find('\n', at + 1) - at - 3);
+    std::string cells;
+    for (std::size_t i = role.size(); i < line.size(); ++i)
+      if (line[i] != ' ') cells += line[i];
+    return cells;
+  };
+#if IPCSYNC_WITH_BOOST_INTERPROCESS
+  const std::string every = "yesyesyesyesyes", no_spin = "yesyesyes-yes";
+#else
+  const std::string every = "yesyesyesyes", no_spin = "yesyes-yes";
+#endif
+  for (const char* role : {"lock", "semaphore", "bounded_semaphore", "event", "barrier"}) CHECK(row(role) == every);
+  for (const char* role : {"rlock", "condition", "queue", "joinable_queue", "value", "array"})
+    CHECK(row(role) == no_spin);
+}
+
+TEST_CASE("backends: a role the backend lacks is a clear error with status 2 and all runs only the ones that have it",
+          "[backends][cli]") {
+  const auto r = run_cmd({IPCSYNC_BENCH_EXE, "--primitive", "rlock", "--backend", "spin", "--procs", "1"});
+  CHECK(r.status == 2);
+  CHECK(r.err.find("spin") != std::string::npos);
+  CHECK(r.out.find("rlock_nested") == std::string::npos);  // nothing ran in its place
+  const TempDir dir;
+  const auto all = run_cmd({IPCSYNC_BENCH_EXE, "--primitive", "rlock", "--backend", "all", "--procs", "1",
+                            "--duration", "0.05", "--warmup", "0.01", "--format", "csv", "--out", dir / "r.csv"});
+  INFO(all.err);
+  CHECK(all.status == 0);
+  CHECK(all.out.find(",posix,") != std::string::npos);
+  CHECK(all.out.find(",spin,") == std::string::npos);
+}
