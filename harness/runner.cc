@@ -586,7 +586,15 @@ RunResult run_once(const Instance& inst, const RunConfig& cfg, const PinPlan& pl
     return r;
   }
   Arena arena(static_cast<std::size_t>(cfg.procs), inst.shared_bytes);
-  inst.init(arena.shared, cfg);
+  try {
+    inst.init(arena.shared, cfg);
+  } catch (const std::exception& e) {
+    // The backend refused the configuration (e.g. a POSIX mqueue above the system's limits):
+    // that is this row's result, and the matrix goes on.
+    r.status = "error";
+    r.detail = std::string("setup: ") + e.what();
+    return r;
+  }
   struct Destroy {
     const Instance& inst;
     void* shared;
