@@ -8,8 +8,10 @@
   2. build/bench, one call: handoffs between processes — the Event, Condition and Semaphore
      ping-pong round trip, the Barrier round — beside the cache-line ping-pong floor, at 2
      processes (<= cores) and 8 (> cores). Medians of interleaved repetitions.
-  3. build/bench, one call: Queue messages/s between one producer and one consumer process, for
-     8-byte and 256-byte messages (bounded_buffer --msg-size), native beside posix and boost where
+  3. build/bench, one call: Queue messages/s between one producer and one consumer process (capacity
+     8, under the POSIX mqueue default limit of 10), for
+     16-byte and 256-byte items (bounded_buffer --msg-size; 16 B is the smallest item, as it carries
+     the producer tag and the put timestamp the latency needs), native beside posix and boost where
      they implement the queue role.
 Prints the tables; rows land in results/figures/.
 """
@@ -103,7 +105,7 @@ def main():
         return 0
     out = os.path.join(outdir, f"primitives-queue-{stamp}.csv")
     df = bench(exe, ["--workload", "bounded_buffer", "--primitive", "queue", "--backend", "all", "--procs", "2",
-                     "--producers", "1", "--consumers", "1", "--msg-size", "8,256", *common], out)
+                     "--producers", "1", "--consumers", "1", "--msg-size", "16,256", "--capacity", "8", *common], out)
     df = df.assign(msg=df["params"].str.extract(r"msg_size=(\d+)")[0].astype(int))
     med = df.groupby(["backend", "msg"])[["ops_per_sec", "lat_p50_ns", "lat_p99_ns"]].median()
     rows = [(be, f"{msg} B", R.fmt_rate(r["ops_per_sec"]), R.fmt_ns(r["lat_p50_ns"]), R.fmt_ns(r["lat_p99_ns"]))
