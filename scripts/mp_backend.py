@@ -594,7 +594,7 @@ def producers_of(cfg):
 
 def pipeline_shared(cfg):
     p = producers_of(cfg)
-    return {"q": mp.Queue(cfg["params"].get("capacity", 64)), "producers": p,
+    return {"q": mp.Queue(cfg["params"].get("capacity", 8)), "producers": p,
             "put": mp.RawArray("Q", p),          # per producer, stored by it when it stops
             "got": mp.RawArray("Q", 2 * p),      # per producer: got, seq_sum; under tally_lock
             "order_errors": mp.RawValue("Q", 0), "tally_lock": mp.Lock(),
@@ -712,7 +712,7 @@ PUT, PROCESSED, CHECKSUM, EARLY_JOINS = range(4)
 
 
 def pool_queue_shared(cfg):
-    return {"q": mp.JoinableQueue(cfg["params"].get("capacity", 64)),
+    return {"q": mp.JoinableQueue(cfg["params"].get("capacity", 8)),
             "state": mp.RawArray("Q", 4), "state_lock": mp.Lock()}
 
 

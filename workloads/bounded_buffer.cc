@@ -445,7 +445,7 @@ IPCSYNC_WORKLOAD(WorkloadDef{
     .default_for = {},
     .params = {{"producers", "producer processes (0: half of --procs, or --procs minus --consumers)", 0, 0, kMaxWorkers},
                {"consumers", "consumer processes (0: --procs minus the producers)", 0, 0, kMaxWorkers},
-               {"capacity", "buffer capacity (items)", 64, 1, kMaxCapacity},
+               {"capacity", "buffer capacity (items; the default fits POSIX mqueue's default msg_max of 10)", 8, 1, kMaxCapacity},
                {"msg_size", "item size in bytes: 16, 64, 256, 1024 or 4096", 64, 16, 4096}},
     .python_primitives = {},
     .faults = {"drop_item", "dup_item"},

@@ -149,7 +149,7 @@ IPCSYNC_WORKLOAD([] {
   d.description = "A master puts batches of tasks into a JoinableQueue and join()s; N-1 workers get and task_done()";
   d.primitives = {"joinable_queue"};
   d.default_for = {"joinable_queue"};
-  d.params = {{"capacity", "queue maxsize (cells)", 64, 1, kMaxCapacity},
+  d.params = {{"capacity", "queue maxsize (cells; the default fits POSIX mqueue's default msg_max of 10)", 8, 1, kMaxCapacity},
               {"batch", "tasks the master puts before each join()", 8, 1, 1'000'000}};
   d.python_primitives = {"joinable_queue"};
   d.faults = {"bad_checksum"};

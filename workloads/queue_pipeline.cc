@@ -197,7 +197,7 @@ IPCSYNC_WORKLOAD([] {
   d.description = "P producers put numbered items into a bounded Queue, C consumers get them until it is closed";
   d.primitives = {"queue"};
   d.default_for = {"queue"};
-  d.params = {{"capacity", "queue maxsize (cells)", 64, 1, kMaxCapacity},
+  d.params = {{"capacity", "queue maxsize (cells; the default fits POSIX mqueue's default msg_max of 10)", 8, 1, kMaxCapacity},
               {"producers", "producer processes (0: half of --procs)", 0, 0, kMaxWorkers},
               {"think_ns", "busy work outside the critical section (ns)", 0, 0, 1'000'000'000}};
   d.python_primitives = {"queue"};
