@@ -143,6 +143,7 @@ TEST_CASE("Barrier: abort breaks current and future waits until reset", "[barrie
   b->abort();
   for (pid_t k : kids) CHECK(join(k) == 0);
   CHECK(b->broken());
+  CHECK(b->n_waiting() == 0);  // nobody waits in a broken round (Python's n_waiting too)
   CHECK_THROWS_AS(b->wait(), broken_barrier);
   b->abort();  // idempotent
   b->reset();

@@ -143,7 +143,9 @@ void Barrier::reset() noexcept {
 }
 
 uint32_t Barrier::n_waiting() const noexcept {
-  const uint32_t c = count_of(state_.load(std::memory_order_acquire));
+  const uint64_t s = state_.load(std::memory_order_acquire);
+  if (round_of(s) & 1) return 0;  // broken: nobody waits in a broken round (as in Python)
+  const uint32_t c = count_of(s);
   if (c == kClosing) return 0;
   return c >= parties_ ? parties_ - 1 : c;
 }
