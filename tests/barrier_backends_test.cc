@@ -135,6 +135,7 @@ TEMPLATE_TEST_CASE("Barrier backends: abort breaks current and future waits unti
   b->abort();
   for (pid_t k : kids) CHECK(join(k) == 0);
   CHECK(b->broken());
+  CHECK(b->n_waiting() == 0);  // nobody waits in a broken round (Python's n_waiting too)
   CHECK_THROWS_AS(b->wait(), broken_barrier);
   b->abort();  // idempotent
   b->reset();

@@ -1,6 +1,7 @@
-// queue_test.cc — Queue, MessageQueue and JoinableQueue: FIFO, the nowait errors, timeouts,
-// Python's block/timeout signatures, run-time maxsize with trailing cells, close(), MPMC
-// exactly-once delivery across processes, task_done()/join().
+// queue_test.cc — what only the native Queue, MessageQueue and JoinableQueue have: zero-filled
+// validity, run-time maxsize with trailing cells, byte messages, task_done()/join() details.
+// FIFO, the nowait errors, timeouts, close() and MPMC exactly-once delivery are tested once for
+// every backend, native included, in queue_backends_test.cc.
 #include <catch2/catch.hpp>
 
 #include <sys/mman.h>
@@ -38,31 +39,6 @@ void check_on_time(D timeout, double took) {
 
 }  // namespace
 
-TEST_CASE("Queue: FIFO with put_nowait and get_nowait raising queue_full and queue_empty", "[queue][errors]") {
-  Queue<int, 3> q;
-  CHECK(q.maxsize() == 3);
-  CHECK(q.empty());
-  CHECK_THROWS_AS(q.get_nowait(), queue_empty);
-  q.put(1);
-  q.put_nowait(2);
-  CHECK(q.try_put(3));
-  CHECK(q.full());
-  CHECK(q.qsize() == 3);
-  CHECK_FALSE(q.try_put(4));
-  CHECK_THROWS_AS(q.put_nowait(4), queue_full);
-  CHECK(q.get() == 1);
-  CHECK(q.get_nowait() == 2);
-  CHECK(q.try_get() == 3);
-  CHECK_FALSE(q.try_get().has_value());
-  for (int lap = 0; lap < 10; ++lap) {  // wrap the ring many times
-    q.put(lap);
-    q.put(lap + 100);
-    CHECK(q.get() == lap);
-    CHECK(q.get() == lap + 100);
-  }
-  CHECK(q.empty());
-}
-
 TEST_CASE("Queue: zero-filled memory is an empty Queue with its cells inside", "[queue]") {
   using Q = Queue<uint64_t, 4>;
   alignas(64) static unsigned char raw[sizeof(Q)];
@@ -86,140 +62,6 @@ TEST_CASE("Queue: a run-time maxsize keeps its cells right after the object", "[
   for (int i = 0; i < 5; ++i) CHECK(q->get() == i * 0.5);
   alignas(64) static unsigned char mem[1024];
   CHECK_THROWS_AS(Q::create_at(mem, 0), std::invalid_argument);
-}
-
-TEST_CASE("Queue: timed put on a full queue and timed get on an empty one time out on time", "[queue][timeout]") {
-  Shared<Queue<int, 1>> q;
-  for (auto timeout : {10ms, 100ms}) {
-    auto t0 = std::chrono::steady_clock::now();
-    CHECK_FALSE(q->try_get_for(timeout).has_value());
-    check_on_time(timeout, elapsed_s(t0));
-    q->put(7);
-    t0 = std::chrono::steady_clock::now();
-    CHECK_FALSE(q->try_put_for(8, timeout));
-    check_on_time(timeout, elapsed_s(t0));
-    CHECK(q->get() == 7);
-  }
-}
-
-TEST_CASE("Queue: Python's put and get with block and timeout raise queue_full and queue_empty", "[queue][errors]") {
-  Queue<int, 1> q;
-  auto t0 = std::chrono::steady_clock::now();
-  CHECK_THROWS_AS(q.get(true, 0.02), queue_empty);
-  CHECK(elapsed_s(t0) >= 0.02);
-  CHECK_THROWS_AS(q.get(false), queue_empty);
-  q.put(1, true, 0.02);
-  t0 = std::chrono::steady_clock::now();
-  CHECK_THROWS_AS(q.put(2, true, 0.02), queue_full);
-  CHECK(elapsed_s(t0) >= 0.02);
-  CHECK_THROWS_AS(q.put(2, false), queue_full);
-  CHECK(q.get(true, 0.02) == 1);
-  q.put(3, true);
-  CHECK(q.get(false) == 3);
-}
-
-TEST_CASE("Queue: a blocked get wakes on a put from another process and a blocked put on a get",
-          "[queue][process]") {
-  Shared<Queue<uint64_t, 2>> q;
-  const pid_t getter = spawn([&] { return q->try_get_for(10s) == 42u ? 0 : 1; });
-  REQUIRE(eventually([&] { return q->parked_getters() == 1; }));
-  q->put(42);
-  CHECK(join(getter) == 0);
-  q->put(1);
-  q->put(2);
-  const pid_t putter = spawn([&] { return q->try_put_for(3, 10s) ? 0 : 1; });
-  REQUIRE(eventually([&] { return q->parked_putters() == 1; }));
-  CHECK(q->get() == 1);
-  CHECK(join(putter) == 0);
-  CHECK(q->get() == 2);
-  CHECK(q->get() == 3);
-}
-
-TEST_CASE("Queue: close wakes blocked getters and putters with queue_closed and leaves items to drain",
-          "[queue][process][errors]") {
-  Shared<Queue<int, 2>> q;
-  std::vector<pid_t> getters;
-  for (int i = 0; i < 2; ++i)
-    getters.push_back(spawn([&] {
-      try {
-        q->get();
-      } catch (const queue_closed&) {
-        return 0;
-      }
-      return 1;
-    }));
-  REQUIRE(eventually([&] { return q->parked_getters() == 2; }));
-  q->close();
-  for (pid_t g : getters) CHECK(join(g) == 0);
-
-  Shared<Queue<int, 2>> q2;
-  q2->put(1);
-  q2->put(2);
-  const pid_t putter = spawn([&] {
-    try {
-      q2->put(3);
-    } catch (const queue_closed&) {
-      return 0;
-    }
-    return 1;
-  });
-  REQUIRE(eventually([&] { return q2->parked_putters() == 1; }));
-  q2->close();
-  CHECK(join(putter) == 0);
-  CHECK(q2->closed());
-  CHECK_THROWS_AS(q2->put(4), queue_closed);
-  CHECK_THROWS_AS(q2->try_put(4), queue_closed);
-  CHECK(q2->get() == 1);  // what was put before close() is still delivered
-  CHECK(q2->get_nowait() == 2);
-  CHECK_THROWS_AS(q2->get(), queue_closed);
-  CHECK_THROWS_AS(q2->try_get(), queue_closed);
-  CHECK_THROWS_AS(q2->try_get_for(10ms), queue_closed);
-}
-
-TEST_CASE("Queue: 3 producers and 3 consumers move every item exactly once in per-producer order",
-          "[queue][process]") {
-  constexpr int kProducers = 3, kConsumers = 3;
-  constexpr uint64_t kItems = 20000;
-  struct S {
-    Queue<uint64_t, 16> q;
-    std::atomic<int> producing{kProducers};
-    std::atomic<uint64_t> count[kProducers] = {};
-    std::atomic<uint64_t> sum[kProducers] = {};
-    std::atomic<int> order_errors{0};
-  };
-  Shared<S> s;
-  std::vector<pid_t> kids;
-  for (int p = 0; p < kProducers; ++p)
-    kids.push_back(spawn([&, p] {
-      for (uint64_t i = 0; i < kItems; ++i) s->q.put(static_cast<uint64_t>(p) << 32 | i);
-      if (s->producing.fetch_sub(1) == 1) s->q.close();
-      return 0;
-    }));
-  for (int c = 0; c < kConsumers; ++c)
-    kids.push_back(spawn([&] {
-      int64_t last[kProducers] = {-1, -1, -1};
-      for (;;) {
-        uint64_t v;
-        try {
-          v = s->q.get();
-        } catch (const queue_closed&) {
-          return 0;
-        }
-        const int p = static_cast<int>(v >> 32);
-        const int64_t i = static_cast<int64_t>(v & 0xffffffff);
-        if (i <= last[p]) s->order_errors.fetch_add(1);
-        last[p] = i;
-        s->count[p].fetch_add(1);
-        s->sum[p].fetch_add(static_cast<uint64_t>(i));
-      }
-    }));
-  for (pid_t k : kids) CHECK(join(k) == 0);
-  for (int p = 0; p < kProducers; ++p) {
-    CHECK(s->count[p].load() == kItems);
-    CHECK(s->sum[p].load() == kItems * (kItems - 1) / 2);
-  }
-  CHECK(s->order_errors.load() == 0);
-  CHECK(s->q.empty());
 }
 
 TEST_CASE("MessageQueue: byte messages up to max_message cross processes intact", "[queue][message][process]") {
