@@ -120,7 +120,7 @@ bool until_waiters(Shared<Waiters>& s, uint32_t n) {
 }
 }  // namespace
 
-TEST_CASE("native Condition: notify(n) lets exactly n of the parked waiters return true, the rest keep waiting",
+TEST_CASE("native Condition: notify(n) lets exactly n of the parked waiters return true while the rest keep waiting",
           "[condition][native][process]") {
   Shared<Waiters> s;
   std::vector<pid_t> kids;

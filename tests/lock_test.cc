@@ -216,7 +216,7 @@ TEST_CASE("native Lock: a dead holder that is still an unreaped zombie counts as
   CHECK(join(holder) == 0);
 }
 
-TEST_CASE("native Lock: a waiter SIGKILLed while parked gives its count back, so releases are fast again",
+TEST_CASE("native Lock: a waiter SIGKILLed while parked gives its count back and releases are fast again",
           "[lock][native][process][robust]") {
   Shared<Lock> l;
   l->acquire();
