@@ -203,7 +203,7 @@ TEST_CASE("timeouts: every native timed call with a huge run-time timeout waits 
   }
 }
 
-TEST_CASE("timeouts: a negative timeout is a poll, as multiprocessing's", "[timeout][native]") {
+TEST_CASE("timeouts: a negative timeout is a poll as in multiprocessing", "[timeout][native]") {
   Lock l;
   CHECK(l.acquire(true, -1.0));  // free: the one try takes it
   const auto t0 = std::chrono::steady_clock::now();
