@@ -20,7 +20,7 @@
 namespace ipcsync {
 namespace {
 
-long sys_futex(const std::atomic<uint32_t>* addr, int op, uint32_t val, const timespec* ts,
+long sys_futex(const detail::atomic<uint32_t>* addr, int op, uint32_t val, const timespec* ts,
                uint32_t val3) noexcept {
   // std::atomic<uint32_t> is layout-compatible with uint32_t (static_assert below).
   return syscall(SYS_futex, reinterpret_cast<const uint32_t*>(addr), op, val, ts, nullptr, val3);
@@ -130,7 +130,7 @@ uint32_t spin_limit() noexcept {
   return limit;
 }
 
-wait_status futex_wait(const std::atomic<uint32_t>& word, uint32_t expected, deadline until) noexcept {
+wait_status futex_wait(const detail::atomic<uint32_t>& word, uint32_t expected, deadline until) noexcept {
   if (until == kNoDeadline) {
     // FUTEX_WAIT (no timeout): returns 0 on wake, EAGAIN if the value differs, EINTR on a signal.
     sys_futex(&word, FUTEX_WAIT, expected, nullptr, 0);
@@ -146,7 +146,7 @@ wait_status futex_wait(const std::atomic<uint32_t>& word, uint32_t expected, dea
   return wait_status::woken;
 }
 
-int futex_wake(const std::atomic<uint32_t>& word, int n) noexcept {
+int futex_wake(const detail::atomic<uint32_t>& word, int n) noexcept {
   const long r = sys_futex(&word, FUTEX_WAKE, static_cast<uint32_t>(n), nullptr, 0);
   return r < 0 ? 0 : static_cast<int>(r);
 }

@@ -8,7 +8,7 @@ MessageQueue::MessageQueue(uint32_t maxsize, uint32_t max_message)
   if (maxsize == 0 || maxsize >= 0x80000000u) throw std::invalid_argument("MessageQueue: maxsize must be in 1..2^31-1");
   if (max_message > (1u << 30)) throw std::invalid_argument("MessageQueue: max_message above 1 GiB");
   char* c = cells();
-  for (uint32_t i = 0; i < maxsize; ++i) ::new (c + std::size_t{i} * ring_.stride()) std::atomic<uint64_t>(0);
+  for (uint32_t i = 0; i < maxsize; ++i) ::new (c + std::size_t{i} * ring_.stride()) detail::atomic<uint64_t>(0);
 }
 
 detail::ring_status MessageQueue::put_status(std::string_view msg, deadline until) {

@@ -90,7 +90,7 @@ bool Semaphore::acquire_slow(deadline until) noexcept {
     awake = false;
   }
   // Pass the wake on if permits remain (we took one, or we leave without one).
-  if (count_.load(std::memory_order_seq_cst) > 0) wake(1);
+  if (!IPCSYNC_MUTANT(semaphore_no_pass_on) && count_.load(std::memory_order_seq_cst) > 0) wake(1);
   return got;
 }
 

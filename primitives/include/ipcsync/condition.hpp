@@ -169,7 +169,7 @@ class alignas(64) Condition {
     require_owned(get_lock(), "Condition::notify()");
     const uint32_t w = waiting_.load(std::memory_order_relaxed);
     if (n <= 0 || w == 0) return;
-    const uint32_t k = std::min(w, static_cast<uint32_t>(n));
+    const uint32_t k = IPCSYNC_MUTANT(condition_notify_grants_all) ? w : std::min(w, static_cast<uint32_t>(n));
     waiting_.store(w - k, std::memory_order_relaxed);
     frontier_.store(tickets_.load(std::memory_order_relaxed), std::memory_order_seq_cst);
     tokens_.fetch_add(k, std::memory_order_seq_cst);
@@ -187,7 +187,8 @@ class alignas(64) Condition {
 
  private:
   bool eligible(uint32_t ticket) const noexcept {
-    return static_cast<int32_t>(frontier_.load(std::memory_order_seq_cst) - ticket) > 0;
+    return IPCSYNC_MUTANT(condition_no_frontier) ||
+           static_cast<int32_t>(frontier_.load(std::memory_order_seq_cst) - ticket) > 0;
   }
   bool take_token() noexcept {
     uint32_t t = tokens_.load(std::memory_order_seq_cst);
@@ -221,15 +222,17 @@ class alignas(64) Condition {
 
   L own_;                                      // used when lock_off_ == 0
   alignas(64) detail::Parking park_;           // park_.seq: what parked waiters sleep on
-  std::atomic<uint32_t> tickets_{0};           // next waiter's ticket (under the lock)
-  std::atomic<uint32_t> frontier_{0};          // tickets_ at the last notify (under the lock)
-  std::atomic<uint32_t> waiting_{0};           // registered, not yet counted by a notify (lock)
-  std::atomic<uint32_t> tokens_{0};            // granted wake-ups not yet consumed
+  detail::atomic<uint32_t> tickets_{0};           // next waiter's ticket (under the lock)
+  detail::atomic<uint32_t> frontier_{0};          // tickets_ at the last notify (under the lock)
+  detail::atomic<uint32_t> waiting_{0};           // registered, not yet counted by a notify (lock)
+  detail::atomic<uint32_t> tokens_{0};            // granted wake-ups not yet consumed
   std::ptrdiff_t lock_off_ = 0;                // 0: own_; else &lock - this, in bytes
 };
 
+#ifndef IPCSYNC_MODEL_CHECK  // the model build's atomics are Relacy's, not 4 bytes
 static_assert(sizeof(Condition<Lock>) == 128 && alignof(Condition<Lock>) == 64);
 static_assert(sizeof(Condition<RLock>) == 128);
 static_assert(std::is_standard_layout_v<Condition<Lock>> && std::is_standard_layout_v<Condition<RLock>>);
+#endif
 
 }  // namespace ipcsync

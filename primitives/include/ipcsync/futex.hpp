@@ -22,6 +22,8 @@
 #include <limits>
 #include <type_traits>
 
+#include "ipcsync/detail/atomic.hpp"
+
 namespace ipcsync {
 
 using mono_clock = std::chrono::steady_clock;  // CLOCK_MONOTONIC on Linux
@@ -45,7 +47,11 @@ inline constexpr deadline kNoDeadline = deadline::max();
 inline constexpr double kForever = std::numeric_limits<double>::infinity();
 
 namespace detail {
+#ifndef IPCSYNC_MODEL_CHECK
 [[noreturn]] void throw_nan_timeout();
+#else
+[[noreturn]] inline void throw_nan_timeout() { throw std::invalid_argument("ipcsync: a timeout is NaN"); }
+#endif
 // The largest timeout, in seconds, that still fits before kNoDeadline from `now`, less one
 // second of margin for the rounding of a double product (irrelevant at 292 years).
 inline long double seconds_left(mono_clock::time_point now) noexcept {
@@ -95,16 +101,22 @@ enum class wait_status { woken, timed_out };
 
 // futex_wait(): sleeps while word == expected. Returns timed_out only when `until` has passed;
 // woken covers FUTEX_WAKE, a changed value (EAGAIN), EINTR and spurious wakeups.
-wait_status futex_wait(const std::atomic<uint32_t>& word, uint32_t expected,
+#ifndef IPCSYNC_MODEL_CHECK
+wait_status futex_wait(const detail::atomic<uint32_t>& word, uint32_t expected,
                        deadline until = kNoDeadline) noexcept;
+#endif
 
 // futex_wake(): wakes up to n waiters of word (n = INT32_MAX wakes all). Returns how many woke.
-int futex_wake(const std::atomic<uint32_t>& word, int n) noexcept;
 inline constexpr int kWakeAll = 0x7fffffff;
+#ifndef IPCSYNC_MODEL_CHECK
+int futex_wake(const detail::atomic<uint32_t>& word, int n) noexcept;
+#endif
 
 // cpu_relax(): the spin-loop hint (x86 PAUSE, arm64 YIELD).
 inline void cpu_relax() noexcept {
-#if defined(__x86_64__) || defined(__i386__)
+#if defined(IPCSYNC_MODEL_CHECK)
+  rl::yield(1, RL_INFO);  // Relacy's livelock detector needs a yield in every spin loop
+#elif defined(__x86_64__) || defined(__i386__)
   __builtin_ia32_pause();
 #elif defined(__aarch64__)
   asm volatile("yield" ::: "memory");
@@ -120,7 +132,9 @@ inline void cpu_relax() noexcept {
 // cores a waiter gives its core back quickly. Override per process with IPCSYNC_SPIN=<n>
 // (0 disables spinning; read once).
 inline constexpr uint32_t kDefaultSpinLimit = 200;
+#ifndef IPCSYNC_MODEL_CHECK
 uint32_t spin_limit() noexcept;
+#endif
 
 // spin_until(): spins for at most spin_limit() PAUSEs, checking pred between rounds of PAUSE
 // whose length doubles up to kMaxBackoff (exponential backoff, as in a TTAS lock): a waiter that
@@ -128,7 +142,14 @@ uint32_t spin_limit() noexcept;
 // be a cheap check (a relaxed load, then at most one RMW). Returns true when pred() became
 // true, false when the budget ran out and the caller should park.
 inline constexpr uint32_t kMaxBackoff = 16;
+#ifndef IPCSYNC_MODEL_CHECK
 uint32_t max_backoff() noexcept;
+#else
+// The model build spins 2 rounds (1 yield each) before parking: enough to explore both the
+// spinner's and the sleeper's paths, small enough for the checker's state space.
+inline uint32_t spin_limit() noexcept { return 2; }
+inline uint32_t max_backoff() noexcept { return 1; }
+#endif
 template <class Pred>
 inline bool spin_until(Pred&& pred) noexcept {
   uint32_t budget = spin_limit();
@@ -153,6 +174,7 @@ inline bool spin_until(Pred&& pred) noexcept {
 // its context switch). Every process that links ipcsync registers at start-up (and again in a
 // fork child). Where membarrier is unavailable (or IPCSYNC_NO_MEMBARRIER is set),
 // asymmetric_release() is false and that process's releases use a seq_cst RMW instead.
+#ifndef IPCSYNC_MODEL_CHECK
 namespace detail {
 bool asymmetric_release() noexcept;  // membarrier registered for this process
 void heavy_barrier() noexcept;       // the waiter's side (whenever the kernel has membarrier)
@@ -171,5 +193,74 @@ inline uint32_t self_id() noexcept {
 // exited: it will never release anything). Used by robust primitives during park slices.
 bool thread_alive(uint32_t id) noexcept;
 }  // namespace detail
+#endif  // !IPCSYNC_MODEL_CHECK
+
+// --- The model-checking build (IPCSYNC_MODEL_CHECK, tests/model/) -------------------------------
+//
+// futex_wait/futex_wake become Relacy's model of the futex (as rl::rl_futex in Relacy's
+// stdlib/pthread.hpp, on our 32-bit words). What the model assumes of the kernel is exactly
+// futex(2)'s promise: "the loading of the futex word's value, the comparison of that value with
+// the expected value, and the actual blocking are performed atomically and totally ordered with
+// respect to concurrent operations performed by other threads on the same futex word" — modelled
+// as a seq_cst fence before the check (wait) and before the wake, and the check and the parking
+// with preemption disabled; a wake that unparks someone synchronizes with the woken (the
+// kernel's hash-bucket lock). Spurious wake-ups (EINTR) are explored. Timed waits (every park
+// slice is one) time out nondeterministically only when the test sets g_model_timeouts: by
+// default they never time out, so a waiter left asleep is a deadlock that Relacy reports
+// instead of a 100 ms stall that the slice would hide.
+//
+// The asymmetric release (membarrier) CANNOT be modelled: membarrier(GLOBAL_EXPEDITED) makes
+// every running thread of every registered process execute a full memory barrier before the
+// call returns, i.e. it inserts a seq_cst fence into the *other* threads at whatever point they
+// are, which the C++ memory model has no operation for. The fast path relies on exactly that
+// guarantee: the waiter announces itself (waiters_/sleepers RMW), then calls membarrier; the
+// releaser's plain store of the lock word and its later plain load of the waiters word are
+// then separated, in every releaser thread that was running, by a full barrier that is ordered
+// after the announcement — so either the releaser's load sees the announcement, or the store
+// was already globally visible when the barrier ran and the waiter's re-check (after
+// membarrier returns) sees it; a releaser not running at that moment is serialized by its
+// context switch. In the model g_asymmetric is false, so releases take the seq_cst fallback
+// (the path processes without membarrier use); the tests also run g_asymmetric = true with no
+// barrier to show that the plain-store release is NOT correct without the kernel's guarantee.
+#ifdef IPCSYNC_MODEL_CHECK
+namespace detail {
+inline bool g_asymmetric = false;     // the seq_cst fallback; a model test may force it
+inline bool g_model_timeouts = false;  // whether timed futex waits may time out (see above)
+inline bool asymmetric_release() noexcept { return g_asymmetric; }
+// The waiter's membarrier is a full barrier for the calling thread too; that much is modelled.
+inline void heavy_barrier() noexcept { detail::atomic_thread_fence(std::memory_order_seq_cst); }
+// A distinct nonzero id per Relacy thread (Relacy threads are fibers: no thread_local).
+inline uint32_t self_id() noexcept { return static_cast<uint32_t>(rl::thread_index()) + 1; }
+inline uint32_t refresh_self_id() noexcept { return self_id(); }
+inline bool thread_alive(uint32_t id) noexcept { return id != 0; }  // nobody dies in the model
+}  // namespace detail
+
+inline wait_status futex_wait(const detail::atomic<uint32_t>& word, uint32_t expected,
+                              deadline until = kNoDeadline,
+                              std::source_location l = std::source_location::current()) noexcept {
+  const rl::debug_info info = detail::rl_info(l);
+  rl::context& c = rl::ctx();
+  c.sched();
+  c.atomic_thread_fence_seq_cst();
+  uint32_t v0;
+  {
+    rl::preemption_disabler pd(c);
+    v0 = word.rl_word().load(rl::mo_acquire, info);
+  }
+  if (v0 != expected) return wait_status::woken;  // EAGAIN
+  const bool timed = until != kNoDeadline && detail::g_model_timeouts;
+  const rl::unpark_reason r = word.rl_word().wait(c, timed, /*allow_spurious_wakeup=*/true, info);
+  return r == rl::unpark_reason_timeout ? wait_status::timed_out : wait_status::woken;
+}
+
+inline int futex_wake(const detail::atomic<uint32_t>& word, int n,
+                      std::source_location l = std::source_location::current()) noexcept {
+  const rl::debug_info info = detail::rl_info(l);
+  rl::context& c = rl::ctx();
+  c.sched();
+  c.atomic_thread_fence_seq_cst();
+  return static_cast<int>(word.rl_word().wake(c, static_cast<rl::thread_id_t>(n < 64 ? n : 64), info));
+}
+#endif  // IPCSYNC_MODEL_CHECK
 
 }  // namespace ipcsync

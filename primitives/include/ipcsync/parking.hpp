@@ -47,24 +47,24 @@ namespace ipcsync::detail {
 inline constexpr auto kParkSlice = std::chrono::milliseconds(100);
 
 struct Parking {
-  std::atomic<uint32_t> sleepers{0};
-  std::atomic<uint32_t> awake{0};
-  std::atomic<uint32_t> seq{0};
+  detail::atomic<uint32_t> sleepers{0};
+  detail::atomic<uint32_t> awake{0};
+  detail::atomic<uint32_t> seq{0};
 
   // Parking::maybe_sleepers(): the waker's check after publishing with a plain store (see
   // "Memory ordering" above). Cheap when nobody waits: a compiler fence and one relaxed load.
   bool maybe_sleepers() const noexcept {
     if (g_asymmetric)
-      std::atomic_signal_fence(std::memory_order_seq_cst);
+      detail::atomic_signal_fence(std::memory_order_seq_cst);
     else
-      std::atomic_thread_fence(std::memory_order_seq_cst);
+      detail::atomic_thread_fence(std::memory_order_seq_cst);
     return sleepers.load(std::memory_order_relaxed) != 0;
   }
 
   // Parking::wake_one(): after making the predicate true for one waiter. Wakes one parked
   // waiter unless one is awake already (it will take what was published, or pass it on).
   void wake_one() noexcept {
-    std::atomic_thread_fence(std::memory_order_seq_cst);
+    detail::atomic_thread_fence(std::memory_order_seq_cst);
     if (sleepers.load(std::memory_order_seq_cst) == 0) return;
     if (awake.load(std::memory_order_seq_cst) != 0) return;
     if (awake.exchange(1, std::memory_order_seq_cst) != 0) return;
@@ -76,7 +76,7 @@ struct Parking {
 
   // Parking::wake(n): wakes up to n parked waiters regardless of `awake` (Condition::notify(n)).
   void wake(int n) noexcept {
-    std::atomic_thread_fence(std::memory_order_seq_cst);
+    detail::atomic_thread_fence(std::memory_order_seq_cst);
     if (sleepers.load(std::memory_order_seq_cst) == 0) return;
     seq.fetch_add(1, std::memory_order_seq_cst);
     futex_wake(seq, n);
@@ -98,7 +98,7 @@ struct Parking {
   bool wait_until(Take&& take, Avail&& avail, deadline until, bool heavy, OnQuiet&& on_quiet) {
     // A deadline already past: one last look, no spinning (try_*_until(now) is a poll).
     if (until != kNoDeadline && mono_clock::now() >= until) {
-      std::atomic_thread_fence(std::memory_order_seq_cst);
+      detail::atomic_thread_fence(std::memory_order_seq_cst);
       return take() || on_quiet();
     }
     // Phase 1: spin, if no other waiter is awake already.
@@ -112,7 +112,7 @@ struct Parking {
       return true;
     }
     if (until != kNoDeadline && mono_clock::now() >= until) {
-      std::atomic_thread_fence(std::memory_order_seq_cst);
+      detail::atomic_thread_fence(std::memory_order_seq_cst);
       const bool got = take() || on_quiet();
       leave(is_awake, avail);
       return got;
@@ -124,7 +124,7 @@ struct Parking {
     bool got = false;
     for (;;) {
       const uint32_t s = seq.load(std::memory_order_seq_cst);
-      std::atomic_thread_fence(std::memory_order_seq_cst);
+      if (!IPCSYNC_MUTANT(parking_waiter_no_fence)) detail::atomic_thread_fence(std::memory_order_seq_cst);
       if (take()) {
         got = true;
         break;
@@ -132,12 +132,12 @@ struct Parking {
       if (is_awake) {  // about to sleep: let wakers wake someone again, then re-check
         awake.store(0, std::memory_order_seq_cst);
         is_awake = false;
-        continue;
+        if (!IPCSYNC_MUTANT(parking_no_recheck_after_awake)) continue;
       }
       const deadline slice = std::min(until, deadline_after(kParkSlice));
       if (futex_wait(seq, s, slice) == wait_status::timed_out) {
         if (until != kNoDeadline && mono_clock::now() >= until) {
-          std::atomic_thread_fence(std::memory_order_seq_cst);
+          detail::atomic_thread_fence(std::memory_order_seq_cst);
           got = take() || on_quiet();
           break;
         }
@@ -176,7 +176,9 @@ struct Parking {
   }
 };
 
+#ifndef IPCSYNC_MODEL_CHECK  // the model build's atomics are Relacy's, not 4 bytes
 static_assert(std::is_standard_layout_v<Parking>);
+#endif
 
 // never(): the avail() of primitives whose waiters take nothing from each other.
 inline constexpr auto never = [] { return false; };

@@ -181,14 +181,16 @@ class alignas(64) RLock {
   bool acquire_slow(deadline until);
   bool take_over_if_dead(uint32_t self) noexcept;
 
-  std::atomic<uint32_t> owner_{0};  // 0 or the owner's tid
-  std::atomic<uint32_t> depth_{0};  // written by the owner only
-  std::atomic<uint32_t> died_{0};   // 1: this holding was recovered from a dead owner
-  std::atomic<uint32_t> recoveries_{0};  // take-overs from dead owners, ever
+  detail::atomic<uint32_t> owner_{0};  // 0 or the owner's tid
+  detail::atomic<uint32_t> depth_{0};  // written by the owner only
+  detail::atomic<uint32_t> died_{0};   // 1: this holding was recovered from a dead owner
+  detail::atomic<uint32_t> recoveries_{0};  // take-overs from dead owners, ever
   detail::Parking park_;            // contenders wait here
 };
 
+#ifndef IPCSYNC_MODEL_CHECK  // the model build's atomics are Relacy's, not 4 bytes
 static_assert(sizeof(RLock) == 64 && alignof(RLock) == 64);
 static_assert(std::is_standard_layout_v<RLock>);
+#endif
 
 }  // namespace ipcsync
