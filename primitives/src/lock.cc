@@ -26,19 +26,38 @@ namespace {
 constexpr auto kParkSlice = std::chrono::milliseconds(100);
 }  // namespace
 
+// awake_ is kAwake while a contender is awake, or while a waker holds it between raising it and
+// finding whom to wake; a release that defers to the holder sets kMissed, so that a waker that
+// finds nobody asleep and gives the flag back knows that a wake it was trusted with is owed.
 void Lock::wake_one() noexcept {
-  if (waiters_.load(std::memory_order_seq_cst) == 0) return;
-  if (awake_.load(std::memory_order_seq_cst) != 0) return;  // someone awake will take it
-  if (awake_.exchange(1, std::memory_order_seq_cst) != 0) return;
-  // The woken waiter inherits awake_. If nobody was asleep, the announced waiters have not
-  // reached FUTEX_WAIT yet and will see wake_seq_ changed; give the flag back.
-  wake_seq_.fetch_add(1, std::memory_order_seq_cst);
-  if (futex_wake(wake_seq_, 1) == 0) {
-    awake_.store(0, std::memory_order_seq_cst);
+  for (;;) {
+    if (waiters_.load(std::memory_order_seq_cst) == 0) return;
+    uint32_t a = awake_.load(std::memory_order_seq_cst);
+    bool deferred = false;
+    for (;;) {
+      if (a & kAwake) {  // someone awake will take it (or, a waker, pass the wake on: kMissed)
+        if ((a & kMissed) || IPCSYNC_MUTANT(lock_waker_no_retry) ||
+            awake_.compare_exchange_weak(a, a | kMissed, std::memory_order_seq_cst, std::memory_order_seq_cst)) {
+          deferred = true;
+          break;
+        }
+        continue;
+      }
+      if (awake_.compare_exchange_weak(a, kAwake, std::memory_order_seq_cst, std::memory_order_seq_cst)) break;
+    }
+    if (deferred) return;
+    // The woken waiter inherits awake_. If nobody was asleep, the announced waiters have not
+    // reached FUTEX_WAIT yet and will see wake_seq_ changed; give the flag back.
+    wake_seq_.fetch_add(1, std::memory_order_seq_cst);
+    if (futex_wake(wake_seq_, 1) != 0) return;
+    const uint32_t held = awake_.exchange(0, std::memory_order_seq_cst);
     // Announced waiters but nobody asleep: they are on their way to sleep, or dead. Every
     // kRepairEvery such releases, look for dead ones (see repair_dead_waiters()).
     if ((repair_tick_.fetch_add(1, std::memory_order_relaxed) + 1) % kRepairEvery == 0)
       repair_dead_waiters();
+    // A release deferred to us while we held the flag (it saw kAwake and did not wake anyone):
+    // its waiter may have gone to sleep after our futex_wake found nobody. Wake on its behalf.
+    if (!(held & kMissed)) return;
   }
 }
 
@@ -92,7 +111,7 @@ bool Lock::acquire_slow(deadline until) noexcept {
   // Phase 2: announce (and record ourselves in a free parked_ slot, so that our count can be
   // given back if we die here), barrier, sleep on wake_seq_.
   waiters_.fetch_add(1, std::memory_order_seq_cst);
-  std::atomic<uint32_t>* slot = nullptr;
+  detail::atomic<uint32_t>* slot = nullptr;
   for (auto& p : parked_) {
     uint32_t zero = 0;
     if (p.load(std::memory_order_relaxed) == 0 && p.compare_exchange_strong(zero, self, std::memory_order_seq_cst)) {
@@ -115,7 +134,7 @@ bool Lock::acquire_slow(deadline until) noexcept {
     if (awake) {  // about to sleep: let releases wake someone again, then re-check
       awake_.store(0, std::memory_order_seq_cst);
       awake = false;
-      continue;
+      if (!IPCSYNC_MUTANT(lock_no_recheck_after_awake)) continue;
     }
     const deadline slice = std::min(until, deadline_after(kParkSlice));
     if (futex_wait(wake_seq_, seq, slice) == wait_status::timed_out) {

@@ -70,7 +70,9 @@ class alignas(64) Lock {
   // Lock::acquire(): blocks until the lock is held. Always returns true.
   bool acquire() noexcept {
     uint32_t expected = 0;
-    if (owner_.compare_exchange_weak(expected, detail::self_id(), std::memory_order_acquire,
+    if (owner_.compare_exchange_weak(expected, detail::self_id(),
+                                     IPCSYNC_MUTANT(lock_acquire_relaxed) ? std::memory_order_relaxed
+                                                                          : std::memory_order_acquire,
                                      std::memory_order_relaxed)) [[likely]]
       return true;
     return acquire_slow(kNoDeadline);
@@ -119,7 +121,7 @@ class alignas(64) Lock {
       // Uncontended: a plain store. A waiter announcing itself concurrently pays a heavy barrier
       // (futex.hpp), so the re-check below either sees it or it sees our store.
       owner_.store(0, std::memory_order_release);
-      std::atomic_signal_fence(std::memory_order_seq_cst);
+      detail::atomic_signal_fence(std::memory_order_seq_cst);
       if (waiters_.load(std::memory_order_relaxed) == 0) [[likely]]
         return;
     } else {
@@ -161,19 +163,23 @@ class alignas(64) Lock {
   bool take_over_if_dead(uint32_t self) noexcept;
 
   static constexpr int kParkedSlots = 8;
+  static constexpr uint32_t kAwake = 1;   // awake_: a contender (or a waker) is awake
+  static constexpr uint32_t kMissed = 2;  // awake_: a release deferred to the awake one
   static constexpr uint32_t kRepairEvery = 64;
 
-  std::atomic<uint32_t> owner_{0};    // 0 or the holder's tid
-  std::atomic<uint32_t> waiters_{0};  // processes announced (parked or about to park)
-  std::atomic<uint32_t> awake_{0};    // 1: a contender is awake (spinning or just woken)
-  std::atomic<uint32_t> wake_seq_{0}; // futex word parked waiters sleep on; bumped per wake
-  std::atomic<uint32_t> owner_died_{0};  // 1: the holder took the lock over from a dead one
-  std::atomic<uint32_t> recoveries_{0};  // take-overs from dead holders, ever
-  std::atomic<uint32_t> repair_tick_{0}; // releases that found announced waiters but none asleep
-  std::atomic<uint32_t> parked_[kParkedSlots] = {};  // tids of announced waiters (0: free)
+  detail::atomic<uint32_t> owner_{0};    // 0 or the holder's tid
+  detail::atomic<uint32_t> waiters_{0};  // processes announced (parked or about to park)
+  detail::atomic<uint32_t> awake_{0};    // kAwake: a contender is awake (spinning or just woken)
+  detail::atomic<uint32_t> wake_seq_{0}; // futex word parked waiters sleep on; bumped per wake
+  detail::atomic<uint32_t> owner_died_{0};  // 1: the holder took the lock over from a dead one
+  detail::atomic<uint32_t> recoveries_{0};  // take-overs from dead holders, ever
+  detail::atomic<uint32_t> repair_tick_{0}; // releases that found announced waiters but none asleep
+  detail::atomic<uint32_t> parked_[kParkedSlots] = {};  // tids of announced waiters (0: free)
 };
 
+#ifndef IPCSYNC_MODEL_CHECK  // the model build's atomics are Relacy's, not 4 bytes
 static_assert(sizeof(Lock) == 64 && alignof(Lock) == 64);
 static_assert(std::is_standard_layout_v<Lock>);
+#endif
 
 }  // namespace ipcsync
