@@ -18,11 +18,28 @@ constexpr auto kParkSlice = std::chrono::milliseconds(100);  // as in lock.cc
 void Semaphore::wake(uint32_t k) noexcept {
   if (waiters_.load(std::memory_order_seq_cst) == 0) return;
   if (k == 1) {
-    if (awake_.load(std::memory_order_seq_cst) != 0) return;  // someone awake will take it
-    if (awake_.exchange(1, std::memory_order_seq_cst) != 0) return;
-    wake_seq_.fetch_add(1, std::memory_order_seq_cst);
-    if (futex_wake(wake_seq_, 1) == 0) awake_.store(0, std::memory_order_seq_cst);
-    return;
+    // As Lock::wake_one() (lock.cc): a release that defers to the awake one sets kMissed, and
+    // a waker that raised the flag, found nobody asleep and gives it back wakes again for it.
+    for (;;) {
+      uint32_t a = awake_.load(std::memory_order_seq_cst);
+      bool deferred = false;
+      for (;;) {
+        if (a & kAwake) {  // someone awake will take it (or, a waker, pass the wake on)
+          if ((a & kMissed) || IPCSYNC_MUTANT(semaphore_waker_no_retry) ||
+              awake_.compare_exchange_weak(a, a | kMissed, std::memory_order_seq_cst, std::memory_order_seq_cst)) {
+            deferred = true;
+            break;
+          }
+          continue;
+        }
+        if (awake_.compare_exchange_weak(a, kAwake, std::memory_order_seq_cst, std::memory_order_seq_cst)) break;
+      }
+      if (deferred) return;
+      wake_seq_.fetch_add(1, std::memory_order_seq_cst);
+      if (futex_wake(wake_seq_, 1) != 0) return;
+      if (!(awake_.exchange(0, std::memory_order_seq_cst) & kMissed)) return;
+      if (waiters_.load(std::memory_order_seq_cst) == 0) return;
+    }
   }
   wake_seq_.fetch_add(1, std::memory_order_seq_cst);
   futex_wake(wake_seq_, static_cast<int>(std::min<uint32_t>(k, kWakeAll)));

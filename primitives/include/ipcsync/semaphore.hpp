@@ -124,12 +124,14 @@ class alignas(64) Semaphore {
       if (v == 0) return false;
     return true;
   }
+  static constexpr uint32_t kAwake = 1;   // awake_: a contender (or a waker) is awake
+  static constexpr uint32_t kMissed = 2;  // awake_: a release deferred to the awake one
   bool acquire_slow(deadline until) noexcept;
   void wake(uint32_t k) noexcept;
 
   detail::atomic<uint32_t> count_{0};     // available permits
   detail::atomic<uint32_t> waiters_{0};   // processes announced (parked or about to park)
-  detail::atomic<uint32_t> awake_{0};     // 1: a contender is awake (spinning or just woken)
+  detail::atomic<uint32_t> awake_{0};     // kAwake: a contender is awake (spinning or just woken)
   detail::atomic<uint32_t> wake_seq_{0};  // futex word parked waiters sleep on; bumped per wake
   uint32_t bound_ = 0;                 // BoundedSemaphore's bound (read-only); unused here
 };
