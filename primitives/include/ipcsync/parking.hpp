@@ -63,15 +63,37 @@ struct Parking {
 
   // Parking::wake_one(): after making the predicate true for one waiter. Wakes one parked
   // waiter unless one is awake already (it will take what was published, or pass it on).
+  // `awake` is kAwake while a waiter is awake, or while a waker holds it between raising it
+  // and finding whom to wake. A waker that defers to it sets kMissed; a waker that finds nobody
+  // asleep and gives the flag back wakes again if kMissed was set (the deferred waker's
+  // waiter may have gone to sleep after our futex_wake found nobody: lock.cc, Lock::wake_one).
+  // A waiter that drops the flag re-checks its predicate instead (wait_until()).
+  static constexpr uint32_t kAwake = 1;
+  static constexpr uint32_t kMissed = 2;
   void wake_one() noexcept {
     detail::atomic_thread_fence(std::memory_order_seq_cst);
-    if (sleepers.load(std::memory_order_seq_cst) == 0) return;
-    if (awake.load(std::memory_order_seq_cst) != 0) return;
-    if (awake.exchange(1, std::memory_order_seq_cst) != 0) return;
-    // The woken waiter inherits `awake`; if nobody was asleep yet, the announced waiters will
-    // see seq changed and not sleep, so give the flag back.
-    seq.fetch_add(1, std::memory_order_seq_cst);
-    if (futex_wake(seq, 1) == 0) awake.store(0, std::memory_order_seq_cst);
+    for (;;) {
+      if (sleepers.load(std::memory_order_seq_cst) == 0) return;
+      uint32_t a = awake.load(std::memory_order_seq_cst);
+      bool deferred = false;
+      for (;;) {
+        if (a & kAwake) {
+          if ((a & kMissed) || IPCSYNC_MUTANT(parking_waker_no_retry) ||
+              awake.compare_exchange_weak(a, a | kMissed, std::memory_order_seq_cst, std::memory_order_seq_cst)) {
+            deferred = true;
+            break;
+          }
+          continue;
+        }
+        if (awake.compare_exchange_weak(a, kAwake, std::memory_order_seq_cst, std::memory_order_seq_cst)) break;
+      }
+      if (deferred) return;
+      // The woken waiter inherits `awake`; if nobody was asleep yet, the announced waiters will
+      // see seq changed and not sleep, so give the flag back.
+      seq.fetch_add(1, std::memory_order_seq_cst);
+      if (futex_wake(seq, 1) != 0) return;
+      if (!(awake.exchange(0, std::memory_order_seq_cst) & kMissed)) return;
+    }
   }
 
   // Parking::wake(n): wakes up to n parked waiters regardless of `awake` (Condition::notify(n)).
