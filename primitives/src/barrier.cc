@@ -108,7 +108,7 @@ bool Barrier::close_round(uint64_t expected, bool broken_outcome) noexcept {
   else
     broken_rounds_.fetch_and(~bit, std::memory_order_release);
   state_.store(make(((gen + 1) << 1) & 0xfffffffeu, 0), std::memory_order_seq_cst);
-  park_.wake_all();
+  if (!IPCSYNC_MUTANT(barrier_no_wake)) park_.wake_all();
   return true;
 }
 

@@ -25,10 +25,15 @@ bool RLock::take_over_if_dead(uint32_t self) noexcept {
 bool RLock::acquire_slow(deadline until) {
   const uint32_t self = detail::self_id();
   bool died = false;
+  // take() is the waiter's last look before it sleeps (Parking::wait_until), so a false must
+  // mean "held": a strong CAS, since a weak one may fail spuriously (LL/SC) on a free lock, and
+  // a waiter would then sleep beside it with nobody left to wake it.
   auto take = [&] {
     uint32_t expected = 0;
-    return owner_.load(std::memory_order_relaxed) == 0 &&
-           owner_.compare_exchange_weak(expected, self, std::memory_order_acquire, std::memory_order_relaxed);
+    if (owner_.load(std::memory_order_relaxed) != 0) return false;
+    if (IPCSYNC_MUTANT(rlock_take_weak_cas))
+      return owner_.compare_exchange_weak(expected, self, std::memory_order_acquire, std::memory_order_relaxed);
+    return owner_.compare_exchange_strong(expected, self, std::memory_order_acquire, std::memory_order_relaxed);
   };
   auto avail = [&] { return owner_.load(std::memory_order_seq_cst) == 0; };
   auto on_quiet = [&] { return died = take_over_if_dead(self); };

@@ -53,7 +53,10 @@ class alignas(64) Event {
         state_.fetch_or(kSet, std::memory_order_release);  // orders our writes for later readers
         return;
       }
-      if (state_.compare_exchange_weak(v, (v + 2) | kSet, std::memory_order_seq_cst, std::memory_order_relaxed))
+      if (state_.compare_exchange_weak(v, (v + 2) | kSet,
+                                       IPCSYNC_MUTANT(event_set_relaxed) ? std::memory_order_relaxed
+                                                                         : std::memory_order_seq_cst,
+                                       std::memory_order_relaxed))
         break;
     }
     park_.wake_all();

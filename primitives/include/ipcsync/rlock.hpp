@@ -59,8 +59,10 @@ class alignas(64) RLock {
   bool acquire() {
     const uint32_t self = detail::self_id();
     uint32_t expected = 0;
-    if (owner_.compare_exchange_weak(expected, self, std::memory_order_acquire, std::memory_order_relaxed))
-        [[likely]] {
+    if (owner_.compare_exchange_weak(expected, self,
+                                     IPCSYNC_MUTANT(rlock_acquire_relaxed) ? std::memory_order_relaxed
+                                                                           : std::memory_order_acquire,
+                                     std::memory_order_relaxed)) [[likely]] {
       depth_.store(1, std::memory_order_relaxed);
       return true;
     }
