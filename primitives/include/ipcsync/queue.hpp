@@ -105,7 +105,8 @@ class alignas(64) Ring {
       if (dif == 0) {
         if (head_.compare_exchange_weak(pos, pos + 1, std::memory_order_relaxed, std::memory_order_relaxed)) {
           fill(c);
-          seq.store(2 * pos + 1 - 2 * i, std::memory_order_release);
+          seq.store(2 * pos + 1 - 2 * i,
+                    IPCSYNC_MUTANT(queue_publish_relaxed) ? std::memory_order_relaxed : std::memory_order_release);
           return true;
         }
       } else if (dif < 0) {
@@ -177,6 +178,7 @@ class alignas(64) Ring {
   }
 
   void after_put() noexcept {
+    if (IPCSYNC_MUTANT(queue_put_no_wake)) return;
     if (getters_.maybe_sleepers()) [[unlikely]]
       getters_.wake_one();
   }

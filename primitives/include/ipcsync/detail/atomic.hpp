@@ -70,10 +70,16 @@ enum class mutant : int {
   lock_waker_no_retry,             // Lock: the pre-fix wake_one(): a deferred release is lost
   semaphore_release_relaxed,       // Semaphore::release(): the count RMW is relaxed, not seq_cst
   semaphore_no_pass_on,            // Semaphore: a leaving waiter does not pass a wake on
+  semaphore_waker_no_retry,        // Semaphore: the pre-fix wake(1): a deferred release is lost
+  parking_waker_no_retry,          // Parking: the pre-fix wake_one(): a deferred wake is lost
   condition_notify_grants_all,     // Condition::notify(n): grants a token to every waiter
   condition_no_frontier,           // Condition: a waiter registered after a notify is eligible
   parking_no_recheck_after_awake,  // Parking: parks right after dropping `awake`, no re-check
   parking_waiter_no_fence,         // Parking: no seq_cst fence between reading seq and take()
+  rlock_take_weak_cas,             // RLock: the pre-fix take(): a weak CAS, spurious failure = sleep
+  rlock_acquire_relaxed,           // RLock::acquire(): the taking CAS is relaxed, not acquire
+  queue_publish_relaxed,           // Queue: a put publishes its cell with a relaxed store
+  queue_put_no_wake,               // Queue: a put does not wake a parked getter
   event_set_relaxed,               // Event::set(): the flag is published relaxed
   barrier_no_wake,                 // Barrier: the last arrival does not wake the others
   lock_plain_release_no_membarrier,  // Lock: g_asymmetric's plain-store release, no kernel barrier
