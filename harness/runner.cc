@@ -475,7 +475,9 @@ void run_threads(RunResult& r, const Instance& inst, const RunConfig& cfg, const
 // ---- the python backend ---------------------------------------------------------------------
 // scripts/mp_backend.py runs the workload with Python's multiprocessing and prints one JSON
 // result. It runs in a process group of its own (so Ctrl-C on the terminal reaches only bench),
-// dies with bench (PR_SET_PDEATHSIG), and on a timeout or a signal the whole group is SIGKILLed.
+// dies with bench (PR_SET_PDEATHSIG; its multiprocessing workers set it too, towards the driver),
+// and on a timeout or a signal the whole group is SIGKILLed. Its output is checked field by
+// field (read_python_result): anything but the documented result is an `error` row.
 
 std::string mp_backend_script() {
   if (const char* p = std::getenv("IPCSYNC_MP_BACKEND")) return p;
