@@ -315,7 +315,7 @@ Options parse_options(int argc, char** argv) {
   return o;
 }
 
-std::vector<PlanItem> expand(const Options& o, const Topology& topo) {
+void validate_pins(const Options& o, const Topology& topo) {
   for (const auto& pin : o.pins)
     if (std::string err = topo.validate_policy(pin); !err.empty())
       throw usage_error("--pin: " + err + " (accepted: none, compact, scatter, or a PU list of " +
@@ -324,6 +324,10 @@ std::vector<PlanItem> expand(const Options& o, const Topology& topo) {
                           for (int p : topo.pus()) s.push_back(std::to_string(p));
                           return join(s, ",");
                         }() + ")");
+}
+
+std::vector<PlanItem> expand(const Options& o, const Topology& topo) {
+  validate_pins(o, topo);
   std::vector<int64_t> procs = o.procs;
   if (procs.empty()) procs.push_back(static_cast<int64_t>(topo.pus().size()));
 

@@ -78,6 +78,8 @@ struct PlanItem {
 // Throws usage_error naming the first bad flag.
 class Topology;
 std::vector<PlanItem> expand(const Options& o, const Topology& topo);
+// validate_pins(): the --pin policies against the topology (expand() and --list call it).
+void validate_pins(const Options& o, const Topology& topo);
 
 // parse_int_list(): "8", "1,2,4", "1-16" -> values; throws usage_error mentioning `flag`.
 // count_int_list(): how many values the same text names, validated but not expanded.

@@ -86,6 +86,12 @@ int run(int argc, char** argv) {
   }
   if (opt.help) return 0;
   if (opt.list) {
+    try {
+      validate_pins(opt, Topology());  // --list validates every flag it is given, --pin too
+    } catch (const usage_error& e) {
+      std::cerr << "bench: " << e.what() << "\n";
+      return 2;
+    }
     std::cout << (opt.format == "json" ? list_json() + "\n" : list_text());
     return 0;
   }

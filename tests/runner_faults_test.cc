@@ -571,7 +571,9 @@ TEST_CASE("cli: --list validates the other flags too", "[cli]") {
                                                                {"--primitive", "mutexx"},
                                                                {"--backend", "fastest"},
                                                                {"--cs-ns", "-5"},
-                                                               {"--procs", ""}}) {
+                                                               {"--procs", ""},
+                                                               {"--pin", "diagonal"},
+                                                               {"--pin", "0,4096"}}) {
     std::vector<std::string> argv{kBench, "--list"};
     argv.insert(argv.end(), bad.begin(), bad.end());
     const CmdResult r = run_cmd(argv);
