@@ -577,8 +577,13 @@ void run_python(RunResult& r, const RunConfig& cfg, const PinPlan& plan, SignalG
   const std::string input = j.dump();
   const std::string script = mp_backend_script();
   int in[2], out[2];
-  if (pipe2(in, O_CLOEXEC) != 0 || pipe2(out, O_CLOEXEC) != 0)
-    throw std::system_error(errno, std::generic_category(), "pipe");
+  if (pipe2(in, O_CLOEXEC) != 0) throw std::system_error(errno, std::generic_category(), "pipe");
+  if (pipe2(out, O_CLOEXEC) != 0) {
+    const int err = errno;
+    close(in[0]);
+    close(in[1]);
+    throw std::system_error(err, std::generic_category(), "pipe");  // this run's error row
+  }
   const pid_t parent = getpid();
   std::fflush(nullptr);
   const pid_t pid = fork();
