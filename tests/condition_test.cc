@@ -4,9 +4,12 @@
 // backend, native included, in condition_backends_test.cc.
 #include <catch2/catch.hpp>
 
+#include <signal.h>
+
 #include <atomic>
 #include <mutex>
 #include <thread>
+#include <vector>
 
 #include "ipcsync/condition.hpp"
 #include "support.hpp"
@@ -91,3 +94,105 @@ TEST_CASE("Condition: zero-filled memory is a Condition with its own unlocked lo
   c->release();
 }
 
+
+// The token protocol behind notify(n) (condition.hpp): a wake-up is a token granted to the
+// waiters registered at the notify, consumed by the woken; only a token makes wait() true.
+namespace {
+struct Waiters {
+  Condition<Lock> c;
+  std::atomic<int> returned_true{0}, returned_false{0};
+};
+// park(s, timeout): a child that waits once with the timeout and counts how it returned.
+pid_t park(Shared<Waiters>& s, double timeout_s) {
+  return spawn([&s, timeout_s] {
+    std::scoped_lock g(s->c);
+    if (s->c.wait(timeout_s)) s->returned_true++;
+    else s->returned_false++;
+    return 0;
+  });
+}
+bool until_waiters(Shared<Waiters>& s, uint32_t n) {
+  const auto t0 = std::chrono::steady_clock::now();
+  while (s->c.waiters() != n)
+    if (elapsed_s(t0) > 10) return false;
+    else std::this_thread::sleep_for(1ms);
+  return true;
+}
+}  // namespace
+
+TEST_CASE("native Condition: notify(n) lets exactly n of the parked waiters return true while the rest keep waiting",
+          "[condition][native][process]") {
+  Shared<Waiters> s;
+  std::vector<pid_t> kids;
+  for (int i = 0; i < 5; ++i) kids.push_back(park(s, 30.0));
+  REQUIRE(until_waiters(s, 5));
+  std::this_thread::sleep_for(50ms);  // let them park in the kernel
+  {
+    std::scoped_lock g(s->c);
+    s->c.notify(3);
+  }
+  const auto t0 = std::chrono::steady_clock::now();
+  while (s->returned_true.load() < 3 && elapsed_s(t0) < 10) std::this_thread::sleep_for(1ms);
+  CHECK(s->returned_true.load() == 3);
+  // Several park slices later, nobody else has returned: notify(3) woke 3, not everyone.
+  std::this_thread::sleep_for(600ms);
+  CHECK(s->returned_true.load() == 3);
+  CHECK(s->returned_false.load() == 0);
+  CHECK(s->c.waiters() == 2);
+  {
+    std::scoped_lock g(s->c);
+    s->c.notify_all();
+  }
+  for (pid_t k : kids) CHECK(join(k) == 0);
+  CHECK(s->returned_true.load() == 5);
+  CHECK(s->c.waiters() == 0);
+}
+
+TEST_CASE("native Condition: a waiter registered after a notify cannot consume it",
+          "[condition][native][process]") {
+  Shared<Waiters> s;
+  const pid_t first = park(s, 30.0);
+  REQUIRE(until_waiters(s, 1));
+  std::this_thread::sleep_for(50ms);
+  kill(first, SIGSTOP);  // the notified waiter cannot run to take its token yet
+  {
+    std::scoped_lock g(s->c);
+    s->c.notify(1);
+  }
+  const pid_t late = park(s, 0.5);  // registers after the notify: must time out
+  const auto t0 = std::chrono::steady_clock::now();
+  while (s->returned_false.load() < 1 && elapsed_s(t0) < 10) std::this_thread::sleep_for(1ms);
+  CHECK(join(late) == 0);
+  CHECK(s->returned_false.load() == 1);
+  CHECK(s->returned_true.load() == 0);
+  kill(first, SIGCONT);
+  CHECK(join(first) == 0);
+  CHECK(s->returned_true.load() == 1);
+  CHECK(s->c.waiters() == 0);
+}
+
+TEST_CASE("native Condition: waiters that timed out are not counted by a later notify(1)",
+          "[condition][native][process]") {
+  Shared<Waiters> s;
+  std::vector<pid_t> gone;
+  for (int i = 0; i < 3; ++i) gone.push_back(park(s, 0.05));
+  for (pid_t k : gone) CHECK(join(k) == 0);
+  CHECK(s->returned_false.load() == 3);
+  CHECK(s->c.waiters() == 0);
+  const pid_t live = park(s, 30.0);
+  REQUIRE(until_waiters(s, 1));
+  {
+    std::scoped_lock g(s->c);
+    s->c.notify(1);  // must reach the live waiter, not a departed one
+  }
+  CHECK(join(live) == 0);
+  CHECK(s->returned_true.load() == 1);
+  // notify() with nobody waiting grants nothing that a later waiter could take.
+  {
+    std::scoped_lock g(s->c);
+    s->c.notify(5);
+  }
+  const pid_t after = park(s, 0.2);
+  CHECK(join(after) == 0);
+  CHECK(s->returned_false.load() == 4);
+}

@@ -226,3 +226,21 @@ TEST_CASE("RLock: an owner that exited without releasing counts as dead even as 
   r->release();
   CHECK(join(holder) == 0);
 }
+
+TEST_CASE("RLock: a loop of short timed acquires recovers a dead owner", "[rlock][robust]") {
+  Shared<RLock> r;
+  const pid_t owner = spawn([&] {
+    r->acquire();
+    r->acquire();
+    return 0;  // exits holding it at depth 2
+  });
+  CHECK(join(owner) == 0);
+  CHECK_FALSE(r->try_acquire());
+  bool got = false;
+  for (int i = 0; i < 20 && !got; ++i) got = r->acquire_for(20ms);
+  REQUIRE(got);
+  CHECK(r->owner_died());
+  CHECK(r->recoveries() == 1);
+  r->release();  // depth 1 after a take-over
+  CHECK_FALSE(r->is_owned());
+}

@@ -15,6 +15,7 @@
 #include <climits>
 #include <cstdlib>
 #include <ctime>
+#include <stdexcept>
 
 namespace ipcsync {
 namespace {
@@ -81,6 +82,8 @@ bool g_asymmetric = false;
 static Init g_init;
 
 bool asymmetric_release() noexcept { return g_asymmetric; }
+
+void throw_nan_timeout() { throw std::invalid_argument("ipcsync: a timeout is NaN"); }
 
 void heavy_barrier() noexcept {
   if (g_membarrier_supported) membarrier(MEMBARRIER_CMD_GLOBAL_EXPEDITED);

@@ -33,7 +33,33 @@ void Lock::wake_one() noexcept {
   // The woken waiter inherits awake_. If nobody was asleep, the announced waiters have not
   // reached FUTEX_WAIT yet and will see wake_seq_ changed; give the flag back.
   wake_seq_.fetch_add(1, std::memory_order_seq_cst);
-  if (futex_wake(wake_seq_, 1) == 0) awake_.store(0, std::memory_order_seq_cst);
+  if (futex_wake(wake_seq_, 1) == 0) {
+    awake_.store(0, std::memory_order_seq_cst);
+    // Announced waiters but nobody asleep: they are on their way to sleep, or dead. Every
+    // kRepairEvery such releases, look for dead ones (see repair_dead_waiters()).
+    if ((repair_tick_.fetch_add(1, std::memory_order_relaxed) + 1) % kRepairEvery == 0)
+      repair_dead_waiters();
+  }
+}
+
+void Lock::repair_dead_waiters() noexcept {
+  for (auto& slot : parked_) {
+    uint32_t tid = slot.load(std::memory_order_seq_cst);
+    if (tid == 0 || detail::thread_alive(tid)) continue;
+    // Only the repairer that wins the CAS gives the dead waiter's count back.
+    if (slot.compare_exchange_strong(tid, 0, std::memory_order_seq_cst))
+      waiters_.fetch_sub(1, std::memory_order_seq_cst);
+  }
+}
+
+bool Lock::take_over_if_dead(uint32_t self) noexcept {
+  uint32_t holder = owner_.load(std::memory_order_seq_cst);
+  if (holder == 0 || holder == self || detail::thread_alive(holder)) return false;
+  if (!owner_.compare_exchange_strong(holder, self, std::memory_order_acquire, std::memory_order_relaxed))
+    return false;
+  owner_died_.store(1, std::memory_order_relaxed);
+  recoveries_.fetch_add(1, std::memory_order_relaxed);
+  return true;
 }
 
 bool Lock::acquire_slow(deadline until) noexcept {
@@ -43,6 +69,10 @@ bool Lock::acquire_slow(deadline until) noexcept {
     return owner_.load(std::memory_order_relaxed) == 0 &&
            owner_.compare_exchange_weak(expected, self, std::memory_order_acquire, std::memory_order_relaxed);
   };
+
+  // A deadline already past (a timeout <= 0): one try, no spinning; at a deadline a held lock's
+  // holder is checked for liveness once, so short timeouts also recover a dead holder.
+  if (until != kNoDeadline && mono_clock::now() >= until) return try_acquire() || take_over_if_dead(self);
 
   // Phase 1: spin, if no other contender is awake already.
   bool awake = false;
@@ -56,11 +86,20 @@ bool Lock::acquire_slow(deadline until) noexcept {
   }
   if (until != kNoDeadline && mono_clock::now() >= until) {
     if (awake) awake_.store(0, std::memory_order_seq_cst);
-    return try_acquire();
+    return try_acquire() || take_over_if_dead(self);
   }
 
-  // Phase 2: announce, barrier, sleep on wake_seq_.
+  // Phase 2: announce (and record ourselves in a free parked_ slot, so that our count can be
+  // given back if we die here), barrier, sleep on wake_seq_.
   waiters_.fetch_add(1, std::memory_order_seq_cst);
+  std::atomic<uint32_t>* slot = nullptr;
+  for (auto& p : parked_) {
+    uint32_t zero = 0;
+    if (p.load(std::memory_order_relaxed) == 0 && p.compare_exchange_strong(zero, self, std::memory_order_seq_cst)) {
+      slot = &p;
+      break;
+    }
+  }
   detail::heavy_barrier();
   bool got = false;
   for (;;) {
@@ -81,18 +120,15 @@ bool Lock::acquire_slow(deadline until) noexcept {
     const deadline slice = std::min(until, deadline_after(kParkSlice));
     if (futex_wait(wake_seq_, seq, slice) == wait_status::timed_out) {
       if (until != kNoDeadline && mono_clock::now() >= until) {
-        got = try_acquire();
+        got = try_acquire() || take_over_if_dead(self);
         break;
       }
       // A quiet slice: if a flag holder died, nobody would wake us. Clearing a live holder's
-      // flag costs at most one extra wake.
+      // flag costs at most one extra wake. Waiters that died parked give their count back.
       if (wake_seq_.load(std::memory_order_relaxed) == seq) awake_.store(0, std::memory_order_seq_cst);
+      repair_dead_waiters();
       // Robustness: if the holder died, take the lock over and say so (as EOWNERDEAD).
-      uint32_t holder = owner_.load(std::memory_order_seq_cst);
-      if (holder != 0 && holder != self && !detail::thread_alive(holder) &&
-          owner_.compare_exchange_strong(holder, self, std::memory_order_acquire, std::memory_order_relaxed)) {
-        owner_died_.store(1, std::memory_order_relaxed);
-        recoveries_.fetch_add(1, std::memory_order_relaxed);
+      if (take_over_if_dead(self)) {
         got = true;
         break;
       }
@@ -105,6 +141,7 @@ bool Lock::acquire_slow(deadline until) noexcept {
       break;
     }
   }
+  if (slot) slot->store(0, std::memory_order_seq_cst);
   waiters_.fetch_sub(1, std::memory_order_seq_cst);
   if (awake) awake_.store(0, std::memory_order_seq_cst);
   // Leaving without the lock (timeout) may have swallowed a wake meant for the others.

@@ -29,7 +29,7 @@ void MessageQueue::put(std::string_view msg) { (void)put_status(msg, kNoDeadline
 
 void MessageQueue::put(std::string_view msg, bool block, double timeout_s) {
   if (!block) return put_nowait(msg);
-  const deadline until = timeout_s < 0 ? kNoDeadline : deadline_after(std::chrono::duration<double>(timeout_s));
+  const deadline until = timeout_deadline(timeout_s);
   if (put_status(msg, until) != detail::ring_status::ok)
     throw queue_full("MessageQueue::put(): timed out, the queue is full");
 }
@@ -78,7 +78,7 @@ std::string MessageQueue::get() {
 
 std::string MessageQueue::get(bool block, double timeout_s) {
   if (!block) return get_nowait();
-  const deadline until = timeout_s < 0 ? kNoDeadline : deadline_after(std::chrono::duration<double>(timeout_s));
+  const deadline until = timeout_deadline(timeout_s);
   std::optional<std::string> s = try_get_until(until);
   if (!s) throw queue_empty("MessageQueue::get(): timed out, the queue is empty");
   return *s;

@@ -73,9 +73,11 @@ class alignas(64) Barrier {
   // Barrier::wait(): arrives and blocks until all parties have; returns the arrival index.
   // Throws broken_barrier if the barrier is or becomes broken (abort(), reset(), a timeout).
   uint32_t wait() { return wait_until(kNoDeadline); }
-  // Barrier::wait(timeout_s): Python's signature; timeout_s < 0 waits forever.
+  // Barrier::wait(timeout_s): Python's signature (timeout_deadline(), futex.hpp: kForever waits
+  // forever; a timeout <= 0, negative included, breaks the barrier unless this arrival is the
+  // last, as threading.Barrier under multiprocessing does; NaN: std::invalid_argument).
   uint32_t wait(double timeout_s) {
-    return timeout_s < 0 ? wait() : wait_for(std::chrono::duration<double>(timeout_s));
+    return wait_until(timeout_deadline(timeout_s));
   }
   // Barrier::wait_until()/wait_for(): as wait(); when the deadline passes first, breaks the
   // barrier (every waiter of the round gets broken_barrier) and throws broken_barrier.

@@ -70,7 +70,7 @@ class alignas(64) BoundedSemaphore : private Semaphore {
   bool try_lock() noexcept { return try_acquire(); }
   void unlock() { release(); }
   template <class Rep, class Period>
-  bool try_lock_for(std::chrono::duration<Rep, Period> timeout) noexcept {
+  bool try_lock_for(std::chrono::duration<Rep, Period> timeout) noexcept(!std::is_floating_point_v<Rep>) {
     return acquire_for(timeout);
   }
 };

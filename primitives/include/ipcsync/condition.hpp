@@ -1,23 +1,39 @@
 // condition.hpp — Condition<L>: a condition variable in shared memory (multiprocessing.Condition),
 // for L = RLock (the default, as Python's Condition() makes an RLock) or L = Lock.
 //
-// State: a notification sequence number (the futex word parked waiters sleep on, inside a
-// detail::Parking, parking.hpp), the number of registered waiters, and which lock it uses:
-// its own (embedded) lock, or an external one in the same mapping, found by a self-relative
-// byte offset (never a pointer). A waiter reads the sequence while it holds the lock, releases
-// the lock, and waits until the sequence moves; notify() moves it while holding the lock, so a
-// waiter that registers after a notify() can never consume it (no stolen wake-ups).
-//
+// State: wake-up tokens handed out by notify() and consumed by the woken, with tickets so that a
+// waiter that registers after a notify() can never consume it. Everything but the consumption
+// of a token changes only under the lock:
+//   tickets_   the next waiter's ticket; a waiter takes one when it registers (under the lock).
+//   frontier_  tickets_ at the last notify: waiters with a ticket below it were registered
+//              before that notify() and are eligible for its tokens; later ones are not (no
+//              stolen wake-ups).
+//   waiting_   registered waiters that no notify() has counted yet; notify(n) moves
+//              k = min(n, waiting_) of them to tokens_.
+//   tokens_    wake-ups granted and not yet consumed. An eligible waiter returns true only by
+//              taking one (a CAS), so notify(n) lets at most n waiters return true, a waiter that
+//              was not notified keeps waiting until its deadline and then returns false, and a
+//              spurious futex wake-up never becomes a true return. tokens_ + waiting_ is always
+//              the number of registered waiters, and tokens_ never exceeds the eligible ones;
+//              a waiter that times out gives back its count under the lock (a token, if one
+//              was granted meanwhile: it then returns true, having been notified).
+// Parked waiters sleep on the sequence word of a detail::Parking (parking.hpp) that notify()
+// bumps; tokens are this header's own and are the sole source of a true return. (Python's
+// threading.Condition gives each waiter a lock of its own to release; tokens are the same
+// promise without a per-waiter allocation in shared memory.) Which of the eligible waiters
+// wake is not specified (FIFO by ticket is not promised; Python's threading wakes the oldest).
+
 //   caller holds the lock? | wait(timeout)                              | notify(n) / notify_all()
 //   -----------------------+--------------------------------------------+------------------------------
 //   yes                    | releases it (an RLock at any depth: all of | wakes up to n / all current
 //                          | it), blocks until notified or the deadline,| waiters; none registered: a
 //                          | re-acquires it (restoring the RLock depth) | no-op (one load)
 //                          | and returns true, false on timeout         |
+//                          | (even if woken spuriously)                 |
 //   no                     | throws not_owner                           | throws not_owner
-// A notified waiter returns only once it holds the lock again, like Python. Wake-ups may be
-// spurious: a waiter that had released the lock but not yet parked when notify(1) ran also
-// wakes, so always wait in a loop on the predicate (wait(pred) does), as the guide insists.
+// A notified waiter returns only once it holds the lock again, like Python. notify(n) wakes at
+// most n waiters; still, the condition may have changed again by the time a woken waiter holds
+// the lock, so always wait in a loop on the predicate (wait(pred) does), as the guide insists.
 //
 // Process-shared: yes. Valid when zero-filled: a fresh mmap holds a Condition using its own,
 // unlocked lock with no waiters.
@@ -31,11 +47,16 @@
 //   bumps the sequence and makes a futex_wake syscall only when some waiter is parked.
 // Memory ordering: for processes X and Y, X's writes before notify() (and before its release of
 //   the lock) are visible to Y once Y's wait() returns — Y re-acquired the lock X released.
-// Owner death: a waiter that dies leaves the Condition usable. With L = RLock, a holder dying
-//   while others wait is recovered by RLock (rlock.hpp): the waiter that re-acquires sees
-//   get_lock().owner_died().
+// Owner death: a waiter that dies leaves the Condition usable, but its registration stays
+//   counted: a later notify() may grant it a token that another waiter then consumes, so after
+//   such a death one notify(n) may wake one waiter more than n (once per dead waiter; never a
+//   hang, never a lost wake-up). With L = RLock, a holder dying while others wait is recovered
+//   by RLock (rlock.hpp): the waiter that re-acquires sees get_lock().owner_died().
+// Limits: tickets are 32-bit, compared modulo 2^32: a waiter must not sleep through 2^31 later
+//   registrations.
 #pragma once
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstddef>
@@ -84,22 +105,35 @@ class alignas(64) Condition {
   // Condition::wait(): releases the lock, blocks until notified, re-acquires. Returns true.
   // Throws not_owner if the caller does not hold the lock.
   bool wait() { return wait_until(kNoDeadline); }
-  // Condition::wait(timeout_s): Python's signature; timeout_s < 0 waits forever.
+  // Condition::wait(timeout_s): Python's signature (kForever, the default of Python, waits
+  // forever; a timeout <= 0, negative included, releases and re-acquires the lock and returns
+  // false unless already notified, as multiprocessing's Condition does; NaN:
+  // std::invalid_argument).
   bool wait(double timeout_s) {
-    return timeout_s < 0 ? wait() : wait_for(std::chrono::duration<double>(timeout_s));
+    return wait_until(timeout_deadline(timeout_s));
   }
   // Condition::wait_until()/wait_for(): as wait(), false when the deadline passed without a
   // notification (the lock is held again either way).
   bool wait_until(deadline until) {
     L& l = get_lock();
     require_owned(l, "Condition::wait()");
-    const uint32_t s = park_.seq.load(std::memory_order_relaxed);  // under the lock
-    waiters_.fetch_add(1, std::memory_order_relaxed);
+    // Under the lock: take a ticket and register as not yet notified.
+    const uint32_t ticket = tickets_.load(std::memory_order_relaxed);
+    tickets_.store(ticket + 1, std::memory_order_relaxed);
+    waiting_.store(waiting_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
     const auto saved = release_saving(l);
-    auto notified = [&] { return park_.seq.load(std::memory_order_acquire) != s; };
-    const bool got = park_.wait_until(notified, detail::never, until, /*heavy=*/false);
-    waiters_.fetch_sub(1, std::memory_order_relaxed);
+    auto take = [&] { return eligible(ticket) && take_token(); };
+    auto avail = [&] { return tokens_.load(std::memory_order_seq_cst) != 0; };
+    bool got = park_.wait_until(take, avail, until, /*heavy=*/false);
     acquire_restoring(l, saved);
+    if (!got) {
+      // Timed out; under the lock again, so no notify() runs now. A token granted to us since
+      // the deadline counts (we were notified); otherwise give our registration back.
+      if (eligible(ticket) && take_token())
+        got = true;
+      else
+        waiting_.store(waiting_.load(std::memory_order_relaxed) - 1, std::memory_order_relaxed);
+    }
     return got;
   }
   template <class Rep, class Period>
@@ -129,21 +163,38 @@ class alignas(64) Condition {
     return wait_until(deadline_after(timeout), std::move(pred));
   }
 
-  // Condition::notify(n): wakes up to n waiters (possibly more, see above). Throws not_owner if
-  // the caller does not hold the lock.
+  // Condition::notify(n): wakes at most n of the waiters registered now (fewer if fewer wait).
+  // Throws not_owner if the caller does not hold the lock. With no waiter, one load.
   void notify(int n = 1) {
     require_owned(get_lock(), "Condition::notify()");
-    if (n <= 0 || waiters_.load(std::memory_order_relaxed) == 0) return;
+    const uint32_t w = waiting_.load(std::memory_order_relaxed);
+    if (n <= 0 || w == 0) return;
+    const uint32_t k = std::min(w, static_cast<uint32_t>(n));
+    waiting_.store(w - k, std::memory_order_relaxed);
+    frontier_.store(tickets_.load(std::memory_order_relaxed), std::memory_order_seq_cst);
+    tokens_.fetch_add(k, std::memory_order_seq_cst);
     park_.seq.fetch_add(1, std::memory_order_seq_cst);
-    if (park_.sleepers.load(std::memory_order_seq_cst) != 0) futex_wake(park_.seq, n);
+    if (park_.sleepers.load(std::memory_order_seq_cst) != 0) futex_wake(park_.seq, static_cast<int>(k));
   }
   // Condition::notify_all(): wakes every current waiter.
   void notify_all() { notify(kWakeAll); }
 
-  // Condition::waiters(): registered waiters (a snapshot, for tests).
-  uint32_t waiters() const noexcept { return waiters_.load(std::memory_order_relaxed); }
+  // Condition::waiters(): registered waiters that have not returned yet, notified or not (a
+  // snapshot, for tests).
+  uint32_t waiters() const noexcept {
+    return waiting_.load(std::memory_order_relaxed) + tokens_.load(std::memory_order_relaxed);
+  }
 
  private:
+  bool eligible(uint32_t ticket) const noexcept {
+    return static_cast<int32_t>(frontier_.load(std::memory_order_seq_cst) - ticket) > 0;
+  }
+  bool take_token() noexcept {
+    uint32_t t = tokens_.load(std::memory_order_seq_cst);
+    while (t != 0)
+      if (tokens_.compare_exchange_weak(t, t - 1, std::memory_order_seq_cst, std::memory_order_relaxed)) return true;
+    return false;
+  }
   static void require_owned(L& l, const char* what) {
     bool owned = true;
     if constexpr (requires { l.is_owned(); })
@@ -169,8 +220,11 @@ class alignas(64) Condition {
   }
 
   L own_;                                      // used when lock_off_ == 0
-  alignas(64) detail::Parking park_;           // park_.seq: the notification sequence
-  std::atomic<uint32_t> waiters_{0};           // registered waiters (changed under the lock)
+  alignas(64) detail::Parking park_;           // park_.seq: what parked waiters sleep on
+  std::atomic<uint32_t> tickets_{0};           // next waiter's ticket (under the lock)
+  std::atomic<uint32_t> frontier_{0};          // tickets_ at the last notify (under the lock)
+  std::atomic<uint32_t> waiting_{0};           // registered, not yet counted by a notify (lock)
+  std::atomic<uint32_t> tokens_{0};            // granted wake-ups not yet consumed
   std::ptrdiff_t lock_off_ = 0;                // 0: own_; else &lock - this, in bytes
 };
 

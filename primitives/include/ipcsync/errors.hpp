@@ -2,8 +2,12 @@
 //
 // Python's multiprocessing raises these as RuntimeError, ValueError, BrokenBarrierError,
 // queue.Full and queue.Empty; ipcsync maps each to a type of its own so callers can catch
-// precisely. All derive from ipcsync::error (itself a std::logic_error or std::runtime_error
-// depending on whether the cause is misuse or a run-time state).
+// precisely. All derive from ipcsync::error, a std::runtime_error: whether they come from
+// misuse (a release too many) or from the state other processes left (a full queue, a broken
+// barrier), they depend on what happened at run time, not on the call alone.
+// Arguments that are invalid whatever the state (a NaN timeout, a Semaphore value above
+// kMaxValue, Barrier(0), a negative size) throw std::invalid_argument instead, as the standard
+// library does (Python: ValueError), on every backend.
 #pragma once
 
 #include <stdexcept>

@@ -64,9 +64,10 @@ class alignas(64) Event {
 
   // Event::wait(): blocks until the flag is set. Always returns true.
   bool wait() noexcept { return wait_until(kNoDeadline); }
-  // Event::wait(timeout_s): Python's signature; timeout_s < 0 waits forever.
-  bool wait(double timeout_s) noexcept {
-    return timeout_s < 0 ? wait() : wait_for(std::chrono::duration<double>(timeout_s));
+  // Event::wait(timeout_s): Python's signature (kForever waits forever; a timeout <= 0,
+  // negative included, is a poll of the flag, as in multiprocessing; NaN: std::invalid_argument).
+  bool wait(double timeout_s) {
+    return wait_until(timeout_deadline(timeout_s));
   }
   // Event::wait_until()/wait_for(): true when set (before or during the wait), false at the
   // deadline.
@@ -80,7 +81,7 @@ class alignas(64) Event {
     return park_.wait_until(ready, detail::never, until, /*heavy=*/false);
   }
   template <class Rep, class Period>
-  bool wait_for(std::chrono::duration<Rep, Period> timeout) noexcept {
+  bool wait_for(std::chrono::duration<Rep, Period> timeout) noexcept(!std::is_floating_point_v<Rep>) {
     return wait_until(deadline_after(timeout));
   }
 

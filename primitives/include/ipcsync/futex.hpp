@@ -17,23 +17,78 @@
 
 #include <atomic>
 #include <chrono>
+#include <cmath>
 #include <cstdint>
+#include <limits>
+#include <type_traits>
 
 namespace ipcsync {
 
 using mono_clock = std::chrono::steady_clock;  // CLOCK_MONOTONIC on Linux
 using deadline = mono_clock::time_point;
 
-// deadline::max() means "no deadline"; conversion helpers saturate instead of overflowing.
+// deadline::max() means "no deadline".
 inline constexpr deadline kNoDeadline = deadline::max();
 
+// Timeouts, one rule for every timed call of every primitive and backend:
+//   * A timeout as large as the time left until the clock's end (about 292 years from boot),
+//     and +inf, saturate to kNoDeadline: "wait forever". Any std::chrono duration, integer or
+//     floating, of any period, and any double is compared before it is converted, so
+//     duration::max() of nanoseconds, hours or double seconds never overflows (converting
+//     1e10 s to int64 nanoseconds first, as an earlier version did, is undefined behaviour and
+//     timed out at once).
+//   * A timeout <= 0 is a deadline of now: one last look, no waiting (a poll).
+//   * NaN is std::invalid_argument.
+// kForever is the double spelling of Python's timeout=None: the default of every timed call that
+// takes Python's (block, timeout) arguments. Negative doubles follow multiprocessing, not
+// threading: they mean 0 (multiprocessing's SemLock clamps them; see each header).
+inline constexpr double kForever = std::numeric_limits<double>::infinity();
+
+namespace detail {
+[[noreturn]] void throw_nan_timeout();
+// The largest timeout, in seconds, that still fits before kNoDeadline from `now`, less one
+// second of margin for the rounding of a double product (irrelevant at 292 years).
+inline long double seconds_left(mono_clock::time_point now) noexcept {
+  return static_cast<long double>((kNoDeadline - now).count()) * mono_clock::period::num /
+             mono_clock::period::den - 1.0L;
+}
+}  // namespace detail
+
+// deadline_after(timeout): now + timeout, saturated as above. Throws std::invalid_argument for a
+// NaN (floating-point) timeout; never throws for an integer one.
 template <class Rep, class Period>
-deadline deadline_after(std::chrono::duration<Rep, Period> timeout) {
+deadline deadline_after(std::chrono::duration<Rep, Period> timeout) noexcept(!std::is_floating_point_v<Rep>) {
   const auto now = mono_clock::now();
-  const auto d = std::chrono::duration_cast<mono_clock::duration>(timeout);
-  if (d <= mono_clock::duration::zero()) return now;
-  if (d >= kNoDeadline - now) return kNoDeadline;
-  return now + d;
+  const long double s =
+      static_cast<long double>(timeout.count()) * Period::num / static_cast<long double>(Period::den);
+  if constexpr (std::is_floating_point_v<Rep>)
+    if (std::isnan(s)) detail::throw_nan_timeout();
+  if (s <= 0) return now;
+  if (s >= detail::seconds_left(now)) return kNoDeadline;
+  // Now known to fit: convert in long double, so a double of 1e9 s loses nothing that matters.
+  return now + mono_clock::duration(static_cast<mono_clock::rep>(
+                   s * mono_clock::period::den / mono_clock::period::num));
+}
+
+// deadline_at(t): a time point of any clock and any duration type as a deadline on mono_clock,
+// saturated as above (time_point::max() of hours never overflows on the way).
+template <class Clock, class Duration>
+deadline deadline_at(std::chrono::time_point<Clock, Duration> t) noexcept(
+    !std::is_floating_point_v<typename Duration::rep>) {
+  if constexpr (std::is_same_v<Clock, mono_clock> && std::is_same_v<Duration, mono_clock::duration>) {
+    return t;
+  } else {
+    using secs = std::chrono::duration<long double>;
+    const long double left = std::chrono::duration_cast<secs>(t.time_since_epoch()).count() -
+                             std::chrono::duration_cast<secs>(Clock::now().time_since_epoch()).count();
+    return deadline_after(secs(left));
+  }
+}
+
+// timeout_deadline(timeout_s): Python's timeout argument in seconds (kForever = None) to a
+// deadline, as above; negative means 0.
+inline deadline timeout_deadline(double timeout_s) {
+  return deadline_after(std::chrono::duration<double>(timeout_s));
 }
 
 enum class wait_status { woken, timed_out };

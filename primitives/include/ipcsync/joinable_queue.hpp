@@ -74,7 +74,7 @@ class alignas(64) JoinableQueue {
   void put(const T& v) {
     counted([&] { q_.put(v); return true; });
   }
-  void put(const T& v, bool block, double timeout_s = -1.0) {
+  void put(const T& v, bool block, double timeout_s = kForever) {
     counted([&] { q_.put(v, block, timeout_s); return true; });
   }
   void put_nowait(const T& v) {
@@ -93,7 +93,7 @@ class alignas(64) JoinableQueue {
 
   // JoinableQueue::get...: as Queue's; acknowledge each item with task_done().
   T get() { return q_.get(); }
-  T get(bool block, double timeout_s = -1.0) { return q_.get(block, timeout_s); }
+  T get(bool block, double timeout_s = kForever) { return q_.get(block, timeout_s); }
   T get_nowait() { return q_.get_nowait(); }
   std::optional<T> try_get() { return q_.try_get(); }
   std::optional<T> try_get_until(deadline until) { return q_.try_get_until(until); }

@@ -36,9 +36,16 @@
 //   dies, a waiter parked in acquire() notices within kParkSlice (100 ms; lock.cc), takes the
 //   lock over and returns true; owner_died() then tells the new holder that the protected data
 //   may be half-updated (as EOWNERDEAD), until its release(). try_acquire() never takes over.
-//   A process killed while *waiting* leaves waiters_ one too high: still correct, but releases
-//   then take the slow path. Holders are identified by kernel tid; a tid reused by a new
-//   process before anyone noticed the death would keep the lock held (vanishingly rare).
+//   A timed acquire that reaches its deadline also checks the holder once, so a loop of short
+//   acquire_for()s recovers a dead holder too; try_acquire() never takes over (it must not
+//   make a syscall). A process killed while *waiting* leaves waiters_ one too high, which would
+//   send every later release down the slow path: each waiter records its tid in one of
+//   kParkedSlots slots while it is announced, and the quiet slice of any parked waiter, and every
+//   kRepairEvery-th release that finds announced waiters but nobody asleep, gives the counts of
+//   dead recorded waiters back, so releases return to the fast path. Waiters beyond
+//   kParkedSlots at once are not recorded (a death among them stays a slow-path cost).
+//   Holders are identified by kernel tid; a tid reused by a new process before anyone noticed
+//   the death would keep the lock held (vanishingly rare).
 //   Re-acquiring a held Lock from its owner deadlocks (not reentrant, as in Python).
 // Lockable / TimedLockable: lock(), try_lock(), try_lock_for(), try_lock_until(), unlock(),
 //   so std::scoped_lock / std::unique_lock play the role of Python's `with lock:`.
@@ -70,11 +77,13 @@ class alignas(64) Lock {
   }
 
   // Lock::acquire(blocking, timeout_s): Python's signature. blocking=false tries once;
-  // timeout_s < 0 waits forever; otherwise waits at most timeout_s seconds.
-  bool acquire(bool blocking, double timeout_s = -1.0) noexcept {
+  // timeout_s = kForever (the default: Python's None) waits forever; otherwise waits at most
+  // timeout_s seconds, huge values saturating to forever (futex.hpp). A negative timeout is 0
+  // (one try), as multiprocessing's SemLock clamps it (threading would raise ValueError);
+  // NaN: std::invalid_argument.
+  bool acquire(bool blocking, double timeout_s = kForever) {
     if (!blocking) return try_acquire();
-    if (timeout_s < 0) return acquire();
-    return acquire_for(std::chrono::duration<double>(timeout_s));
+    return acquire_until(timeout_deadline(timeout_s));
   }
 
   // Lock::try_acquire(): takes the lock only if it is free now; never blocks or spins.
@@ -94,7 +103,7 @@ class alignas(64) Lock {
     return acquire_slow(until);
   }
   template <class Rep, class Period>
-  bool acquire_for(std::chrono::duration<Rep, Period> timeout) noexcept {
+  bool acquire_for(std::chrono::duration<Rep, Period> timeout) noexcept(!std::is_floating_point_v<Rep>) {
     return acquire_until(deadline_after(timeout));
   }
 
@@ -136,20 +145,23 @@ class alignas(64) Lock {
   bool try_lock() noexcept { return try_acquire(); }
   void unlock() { release(); }
   template <class Rep, class Period>
-  bool try_lock_for(std::chrono::duration<Rep, Period> timeout) noexcept {
+  bool try_lock_for(std::chrono::duration<Rep, Period> timeout) noexcept(!std::is_floating_point_v<Rep>) {
     return acquire_for(timeout);
   }
   template <class Clock, class Duration>
-  bool try_lock_until(std::chrono::time_point<Clock, Duration> t) noexcept {
-    if constexpr (std::is_same_v<Clock, mono_clock>)
-      return acquire_until(std::chrono::time_point_cast<mono_clock::duration>(t));
-    else
-      return acquire_for(t - Clock::now());
+  bool try_lock_until(std::chrono::time_point<Clock, Duration> t) noexcept(
+      !std::is_floating_point_v<typename Duration::rep>) {
+    return acquire_until(deadline_at(t));
   }
 
  private:
   bool acquire_slow(deadline until) noexcept;
   void wake_one() noexcept;
+  void repair_dead_waiters() noexcept;
+  bool take_over_if_dead(uint32_t self) noexcept;
+
+  static constexpr int kParkedSlots = 8;
+  static constexpr uint32_t kRepairEvery = 64;
 
   std::atomic<uint32_t> owner_{0};    // 0 or the holder's tid
   std::atomic<uint32_t> waiters_{0};  // processes announced (parked or about to park)
@@ -157,6 +169,8 @@ class alignas(64) Lock {
   std::atomic<uint32_t> wake_seq_{0}; // futex word parked waiters sleep on; bumped per wake
   std::atomic<uint32_t> owner_died_{0};  // 1: the holder took the lock over from a dead one
   std::atomic<uint32_t> recoveries_{0};  // take-overs from dead holders, ever
+  std::atomic<uint32_t> repair_tick_{0}; // releases that found announced waiters but none asleep
+  std::atomic<uint32_t> parked_[kParkedSlots] = {};  // tids of announced waiters (0: free)
 };
 
 static_assert(sizeof(Lock) == 64 && alignof(Lock) == 64);

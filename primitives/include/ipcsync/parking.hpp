@@ -91,13 +91,15 @@ struct Parking {
   // may also take what it checks for (a permit, an item); it runs after a seq_cst fence.
   // avail() says whether something remains for another waiter; when it does, a leaving waiter
   // passes the wake on. heavy: the wakers publish with plain stores (see maybe_sleepers()).
-  // on_quiet() runs after each quiet kParkSlice and may take on the caller's behalf (true).
+  // on_quiet() runs after each quiet kParkSlice, and once at the deadline if take() failed, and
+  // may take on the caller's behalf (true): RLock's dead-owner check, so that short timeouts
+  // recover a dead owner as well as long ones.
   template <class Take, class Avail, class OnQuiet>
   bool wait_until(Take&& take, Avail&& avail, deadline until, bool heavy, OnQuiet&& on_quiet) {
     // A deadline already past: one last look, no spinning (try_*_until(now) is a poll).
     if (until != kNoDeadline && mono_clock::now() >= until) {
       std::atomic_thread_fence(std::memory_order_seq_cst);
-      return take();
+      return take() || on_quiet();
     }
     // Phase 1: spin, if no other waiter is awake already.
     bool is_awake = false;
@@ -111,7 +113,7 @@ struct Parking {
     }
     if (until != kNoDeadline && mono_clock::now() >= until) {
       std::atomic_thread_fence(std::memory_order_seq_cst);
-      const bool got = take();
+      const bool got = take() || on_quiet();
       leave(is_awake, avail);
       return got;
     }
@@ -136,7 +138,7 @@ struct Parking {
       if (futex_wait(seq, s, slice) == wait_status::timed_out) {
         if (until != kNoDeadline && mono_clock::now() >= until) {
           std::atomic_thread_fence(std::memory_order_seq_cst);
-          got = take();
+          got = take() || on_quiet();
           break;
         }
         // A quiet slice: if an `awake` holder died, nobody would wake us. Clearing a live

@@ -283,10 +283,13 @@ class alignas(64) Queue {
   // Queue::put(v): blocks while full. Throws queue_closed if the queue is or gets closed.
   void put(const T& v) { (void)put_status(v, kNoDeadline); }
   // Queue::put(v, block, timeout_s): Python's signature: throws queue_full when non-blocking
-  // and full, or when timeout_s >= 0 seconds pass first.
-  void put(const T& v, bool block, double timeout_s = -1.0) {
+  // and full, or when timeout_s seconds pass first. kForever (Python's None) waits forever; a
+  // timeout <= 0, negative included, is one try that raises queue_full when there is no room
+  // (multiprocessing's put() clamps it in its SemLock; queue.Queue would raise ValueError);
+  // NaN: std::invalid_argument.
+  void put(const T& v, bool block, double timeout_s = kForever) {
     if (!block) return put_nowait(v);
-    const deadline until = timeout_s < 0 ? kNoDeadline : deadline_after(std::chrono::duration<double>(timeout_s));
+    const deadline until = timeout_deadline(timeout_s);
     if (!put_status(v, until)) throw queue_full("Queue::put(): timed out, the queue is full");
   }
   // Queue::put_nowait(v): throws queue_full when full.
@@ -310,10 +313,11 @@ class alignas(64) Queue {
   // Queue::get(): blocks while empty. Throws queue_closed once closed and drained.
   T get() { return *get_status(kNoDeadline); }
   // Queue::get(block, timeout_s): Python's signature: throws queue_empty when non-blocking and
-  // empty, or when timeout_s >= 0 seconds pass first.
-  T get(bool block, double timeout_s = -1.0) {
+  // empty, or when timeout_s seconds pass first; timeouts as put() (negative: one try that
+  // raises queue_empty when there is no item).
+  T get(bool block, double timeout_s = kForever) {
     if (!block) return get_nowait();
-    const deadline until = timeout_s < 0 ? kNoDeadline : deadline_after(std::chrono::duration<double>(timeout_s));
+    const deadline until = timeout_deadline(timeout_s);
     std::optional<T> v = get_status(until);
     if (!v) throw queue_empty("Queue::get(): timed out, the queue is empty");
     return *v;
@@ -417,7 +421,7 @@ class alignas(64) MessageQueue {
   // MessageQueue::put(msg)/put(msg, block, timeout_s)/put_nowait(msg)/try_put(msg)/
   // try_put_until(msg, deadline): as Queue's, for a byte string.
   void put(std::string_view msg);
-  void put(std::string_view msg, bool block, double timeout_s = -1.0);
+  void put(std::string_view msg, bool block, double timeout_s = kForever);
   void put_nowait(std::string_view msg);
   bool try_put(std::string_view msg);
   bool try_put_until(std::string_view msg, deadline until);
@@ -425,7 +429,7 @@ class alignas(64) MessageQueue {
   // MessageQueue::get()/get(block, timeout_s)/get_nowait()/try_get()/try_get_until(deadline):
   // as Queue's, returning the message.
   std::string get();
-  std::string get(bool block, double timeout_s = -1.0);
+  std::string get(bool block, double timeout_s = kForever);
   std::string get_nowait();
   std::optional<std::string> try_get();
   std::optional<std::string> try_get_until(deadline until);

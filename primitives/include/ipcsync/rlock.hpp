@@ -68,11 +68,11 @@ class alignas(64) RLock {
     return acquire_slow(kNoDeadline);
   }
 
-  // RLock::acquire(blocking, timeout_s): Python's signature (timeout_s < 0: no timeout).
-  bool acquire(bool blocking, double timeout_s = -1.0) {
+  // RLock::acquire(blocking, timeout_s): Python's signature, with Lock's timeout rules
+  // (kForever waits forever; negative is 0, as multiprocessing's SemLock; NaN: invalid_argument).
+  bool acquire(bool blocking, double timeout_s = kForever) {
     if (!blocking) return try_acquire();
-    if (timeout_s < 0) return acquire();
-    return acquire_for(std::chrono::duration<double>(timeout_s));
+    return acquire_until(timeout_deadline(timeout_s));
   }
 
   // RLock::try_acquire(): takes (or re-enters) the lock only if that needs no waiting.
@@ -156,10 +156,7 @@ class alignas(64) RLock {
   }
   template <class Clock, class Duration>
   bool try_lock_until(std::chrono::time_point<Clock, Duration> t) {
-    if constexpr (std::is_same_v<Clock, mono_clock>)
-      return acquire_until(std::chrono::time_point_cast<mono_clock::duration>(t));
-    else
-      return acquire_for(t - Clock::now());
+    return acquire_until(deadline_at(t));
   }
 
  private:

@@ -56,17 +56,17 @@ class alignas(64) Semaphore {
   // Semaphore::acquire(): blocks until a permit is taken. Always returns true.
   bool acquire() noexcept { return take_first() || acquire_slow(kNoDeadline); }
 
-  // Semaphore::acquire(blocking, timeout_s): Python's signature (timeout_s < 0: no timeout).
-  bool acquire(bool blocking, double timeout_s = -1.0) noexcept {
+  // Semaphore::acquire(blocking, timeout_s): Python's signature, with Lock's timeout rules
+  // (kForever waits forever; negative is 0, as multiprocessing's SemLock; NaN: invalid_argument).
+  bool acquire(bool blocking, double timeout_s = kForever) {
     if (!blocking) return try_acquire();
-    if (timeout_s < 0) return acquire();
-    return acquire_for(std::chrono::duration<double>(timeout_s));
+    return acquire_until(timeout_deadline(timeout_s));
   }
 
   // Semaphore::acquire_until()/acquire_for(): as acquire(), giving up at the deadline.
   bool acquire_until(deadline until) noexcept { return take_first() || acquire_slow(until); }
   template <class Rep, class Period>
-  bool acquire_for(std::chrono::duration<Rep, Period> timeout) noexcept {
+  bool acquire_for(std::chrono::duration<Rep, Period> timeout) noexcept(!std::is_floating_point_v<Rep>) {
     return acquire_until(deadline_after(timeout));
   }
 

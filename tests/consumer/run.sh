@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# run.sh BUILD_DIR SOURCE_DIR — the consumer test: install ipcsync from BUILD_DIR into a temporary
+# prefix, build tests/consumer with find_package, with pkg-config, and with add_subdirectory,
+# and run each. Everything lives in one temporary directory, removed on every exit path.
+set -euo pipefail
+build=$1 src=$2
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/ipcsync-consumer-XXXXXX")
+trap 'rm -rf "$tmp"' EXIT
+cmake --install "$build" --prefix "$tmp/prefix" >/dev/null
+test -f "$tmp/prefix/include/ipcsync/lock.hpp"
+test ! -e "$tmp/prefix/bin/bench"   # only the library is installed
+
+echo "== find_package"
+cmake -S "$src/tests/consumer" -B "$tmp/b1" -DCMAKE_PREFIX_PATH="$tmp/prefix" -DCMAKE_BUILD_TYPE=Release >/dev/null
+cmake --build "$tmp/b1" >/dev/null
+"$tmp/b1/bench"
+
+echo "== pkg-config"
+pc=$(find "$tmp/prefix" -name ipcsync.pc)
+flags=$(PKG_CONFIG_PATH=$(dirname "$pc") pkg-config --cflags --libs ipcsync)
+# shellcheck disable=SC2086
+c++ -O2 "$src/tests/consumer/main.cc" $flags -o "$tmp/pc_bench"
+"$tmp/pc_bench"
+
+echo "== add_subdirectory (no harness dependencies configured, no clash with ipcsync's bench)"
+cmake -S "$src/tests/consumer" -B "$tmp/b2" -DIPCSYNC_SUBDIR="$src" -DCMAKE_BUILD_TYPE=Release >"$tmp/b2.log"
+if grep -qiE "hwloc|CLI11|nlohmann|Catch2|benchmark" "$tmp/b2.log"; then
+  echo "add_subdirectory configured a harness dependency:"; cat "$tmp/b2.log"; exit 1
+fi
+cmake --build "$tmp/b2" --target bench >/dev/null
+"$tmp/b2/bench"
+echo "consumer: ok"
