@@ -92,7 +92,7 @@ TEMPLATE_TEST_CASE("Conformance Value: get_lock makes a read-modify-write exact 
   CHECK(v->load() == 2 * uint64_t{kProcs} * kOps);
 }
 
-TEMPLATE_TEST_CASE("Conformance Value: get_lock held by one process: others see it held, timeouts keep Lock's promises",
+TEMPLATE_TEST_CASE("Conformance Value: get_lock held by one process: others see it held; timeouts keep Lock's promises",
                    "[conformance][value][timeout][process]", VALUE_BACKENDS) {
   using V = typename TestType::template Value<int64_t>;
   Shared<V> v;

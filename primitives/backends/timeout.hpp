@@ -10,7 +10,7 @@
 //                                    | its Queue, Condition, Event and Barrier build on that
 //   beyond the steady clock's range  | kNoDeadline: waits forever (1e10 s, 1e100 s, +inf)
 //   (~292 years), +inf               |
-//   otherwise                        | now + seconds (ipcsync::deadline_after, which saturates)
+//   otherwise                        | now + seconds
 //
 // kForever (+inf) is the default of every `timeout_s` parameter: Python's timeout=None.
 // Durations (acquire_for(std::chrono::...)) go through ipcsync::deadline_after (futex.hpp),
@@ -26,16 +26,10 @@
 
 namespace ipcsync::backend {
 
-inline constexpr double kForever = std::numeric_limits<double>::infinity();
-
-// deadline_in(seconds): the table above.
-inline deadline deadline_in(double seconds) {
-  if (std::isnan(seconds)) throw std::invalid_argument("timeout is NaN (not a number)");
-  if (seconds <= 0) return mono_clock::now();
-  // 9e9 s is below INT64_MAX ns (9.22e9 s), so the cast below cannot overflow; anything
-  // longer is past the end of the steady clock anyway.
-  if (seconds >= 9.0e9) return kNoDeadline;
-  return deadline_after(std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::duration<double>(seconds)));
-}
+// kForever / deadline_in(seconds): ipcsync's own (futex.hpp: kForever, timeout_deadline()),
+// which follow the table above; the backends spell them through this header so that every
+// backend reads a timeout exactly as the native primitives do.
+using ipcsync::kForever;
+inline deadline deadline_in(double seconds) { return timeout_deadline(seconds); }
 
 }  // namespace ipcsync::backend
