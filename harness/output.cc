@@ -252,7 +252,10 @@ void ResultsFile::open_csv(const HostContext& ctx, const nlohmann::json& run_ent
   if (csv_fd_ < 0) fail(path, "", errno);
   struct stat st{};
   if (::fstat(csv_fd_, &st) != 0) fail(path, "", errno);
-  if (!S_ISREG(st.st_mode)) fail(path, "", S_ISDIR(st.st_mode) ? EISDIR : EINVAL);
+  if (S_ISDIR(st.st_mode)) fail(path, "", EISDIR);
+  // Rows are locked, checked and cut back on failure: that needs a regular file (not a pipe,
+  // a device or /dev/stdout; --format csv prints the rows on stdout).
+  if (!S_ISREG(st.st_mode)) throw std::runtime_error("--out " + path + ": not a regular file");
 
   // Everything below holds the CSV's lock: two benches on one --out see one header, and each
   // one's rows are whole lines. The CSV is never renamed, so its lock is stable; the JSON's own

@@ -367,6 +367,7 @@ TEST_CASE("results: an --out that cannot be a file gets one line naming --out an
       {dir / "plain/r.csv", "Not a directory"},
       {dir / "adir.csv", "Is a directory"},
       {"/proc/ipcsync-no-such-dir/r.csv", "No such file or directory"},
+      {"/dev/full", "not a regular file"},  // rows could not be checked, locked or cut back
   };
   for (const auto& c : cases) {
     INFO("--out " << c.out);
