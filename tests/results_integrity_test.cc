@@ -201,7 +201,7 @@ std::vector<int> processes_with_env(const std::string& marker, const std::string
 
 }  // namespace
 
-TEST_CASE("results: a write that fails mid-run is an error naming --out; saved rows are whole; exit non-zero",
+TEST_CASE("results: a write that fails mid-run is an error naming --out, saved rows are whole, the exit is non-zero",
           "[results][output]") {
   TempDir dir;
   const std::string out = dir / "full.csv";
