@@ -441,6 +441,18 @@ TEST_CASE("log_writer: kill -9 mid-run leaves nothing named ipcsync-* in $TMPDIR
     exec_argv({kBench, "--workload", "log_writer", "--primitive", "lock", "--procs", "2", "--warmup", "0",
                "--duration", "60", "--out", tmp / "k.csv"});
   }
+  // If a check below throws before the kill, bench must not run on for 60 s into a removed
+  // directory: kill and reap it on every way out (before `tmp` is removed).
+  struct Reaper {
+    pid_t pid;
+    bool reaped = false;
+    ~Reaper() {
+      if (!reaped) {
+        kill(pid, SIGKILL);
+        waitpid(pid, nullptr, 0);
+      }
+    }
+  } reaper{pid};
   // Wait until bench and both workers are up and writing, then SIGKILL bench alone.
   const auto t0 = std::chrono::steady_clock::now();
   while (processes_with_env(marker, "bench").size() < 3 && elapsed_s(t0) < 30)
@@ -448,6 +460,7 @@ TEST_CASE("log_writer: kill -9 mid-run leaves nothing named ipcsync-* in $TMPDIR
   REQUIRE(processes_with_env(marker, "bench").size() == 3);
   std::this_thread::sleep_for(std::chrono::milliseconds(200));
   kill(pid, SIGKILL);
+  reaper.reaped = true;
   CHECK(join(pid) == 128 + SIGKILL);
   // The workers die with bench (PR_SET_PDEATHSIG); their fds close with them.
   const auto t1 = std::chrono::steady_clock::now();
