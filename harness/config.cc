@@ -172,7 +172,7 @@ Options parse_options(int argc, char** argv) {
   app.add_option("--timeout", timeout,
                  "Watchdog seconds per run (default: warm-up + 2 x duration + 10 s; with --ops: warm-up + 120 s + "
                  "100 us per op of every worker, 1 ms for the python backend)");
-  app.add_option("--out,-o", o.out, "CSV file to append to (context JSON beside it)");
+  app.add_option("--out,-o", o.out, "CSV file to append to (context JSON beside it). Appends are locked and checked; a torn last line is cut off; a corrupt context is refused (exit 2)");
   app.add_option("--results-dir", o.results_dir, "Default results root [results]");
   app.add_option("--format,-f", o.format, "Output on stdout: table, csv or json [table]");
   app.add_option("--python", o.python, "Python interpreter for --backend python and --plot: an executable file [/usr/bin/python3]");

@@ -106,6 +106,7 @@ int run(int argc, char** argv) {
   }
 
   SignalGate gate;  // from here on SIGINT/SIGTERM are handled at our wait points
+  signal(SIGPIPE, SIG_IGN);  // stdout closed (| head): stop below, every measured row saved
   Clock::calibrate();
   HostContext ctx = collect_context(topo);
   const std::string run_id = make_run_id();
@@ -171,6 +172,10 @@ int run(int argc, char** argv) {
           _exit(1);
         }
         rows.push_back(std::move(r));
+        if (!std::cout) {
+          std::cerr << "bench: stdout closed; stopped after " << rows.size() << " rows, all saved in " << path << "\n";
+          return 128 + SIGPIPE;
+        }
       }
     }
   } catch (const interrupted& e) {
