@@ -7,7 +7,7 @@
 #                                  with IPCSYNC_SANITIZE_TESTS=1 (or, when that is unset,
 #                                  CI=true), then also the sanitizer run below; .ci/run sets it,
 #                                  so a developer's run stays fast and CI's is thorough
-#   ./dev.sh sanitize              only the sanitizer run: build build-asan/ (RelWithDebInfo,
+#   ./dev.sh sanitize              only the sanitizer run: build build-asan/ (-O1 -g1,
 #                                  -DIPCSYNC_SANITIZE=ON: ASan + UBSan, no micro-benchmarks) and
 #                                  run its ctest (the C++ tests; the Python scripts' tests are
 #                                  the same in both builds and run once, in build/)
@@ -22,8 +22,9 @@ SAN_BUILD_DIR=${IPCSYNC_SANITIZE_BUILD_DIR:-build-asan}
 # What bench needs to build and run.
 PKGS_BUILD=(build-essential cmake pkg-config git libhwloc-dev libboost-dev libbenchmark-dev catch2
             libcli11-dev nlohmann-json3-dev python3-matplotlib python3-pandas python3-numpy python3-scipy)
-# What only the tests need: a headless browser to load the HTML report.
-PKGS_TEST=(chromium)
+# What only the tests need: a headless browser to load the HTML report, and Relacy for the
+# model checks of the primitives.
+PKGS_TEST=(chromium relacy-dev)
 
 install_packages() {
   local missing=() p
@@ -38,9 +39,12 @@ install_packages() {
   DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y --no-install-recommends "${missing[@]}"
 }
 
+# build [target...]: configure and build the Release tree (every target when none is named).
 build() {
   cmake -S . -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=Release
-  cmake --build "$BUILD_DIR" -j"$(nproc)"
+  local targets=()
+  (($#)) && targets=(--target "$@")
+  cmake --build "$BUILD_DIR" -j"$(nproc)" "${targets[@]}"
 }
 
 # The sanitizer run. UBSan stops at the first error with a stack (halt_on_error: a report is a
@@ -60,19 +64,19 @@ build() {
 # Options already in the environment come after ours, so they win. (`|| return`: set -e does
 # not apply inside a function called as `sanitize || ...`.)
 sanitize() {
-  cmake -S . -B "$SAN_BUILD_DIR" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DIPCSYNC_SANITIZE=ON \
-        -DIPCSYNC_BUILD_BENCHMARKS=OFF || return
+  cmake -S . -B "$SAN_BUILD_DIR" -DCMAKE_BUILD_TYPE=Sanitize -DCMAKE_CXX_FLAGS_SANITIZE="-O1 -g1" \
+        -DIPCSYNC_SANITIZE=ON -DIPCSYNC_BUILD_BENCHMARKS=OFF || return
   cmake --build "$SAN_BUILD_DIR" -j"$(nproc)" || return
   ASAN_OPTIONS="handle_segv=0:detect_leaks=0${ASAN_OPTIONS:+:$ASAN_OPTIONS}" \
   UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1${UBSAN_OPTIONS:+:$UBSAN_OPTIONS}" \
-    ctest --test-dir "$SAN_BUILD_DIR" --output-on-failure -LE scripts
+    ctest --test-dir "$SAN_BUILD_DIR" --output-on-failure -LE 'scripts|model|consumer'
 }
 
 case "${1:-}" in
   bench)
     shift
     install_packages "${PKGS_BUILD[@]}"
-    build
+    build bench
     if (($#)); then exec "./$BUILD_DIR/bench" "$@"; fi
     exec "./$BUILD_DIR/bench" --primitive semaphore --procs 8
     ;;
