@@ -25,7 +25,7 @@ using namespace ipcsync;
 using namespace ipcsync::test;
 using namespace std::chrono_literals;
 
-TEMPLATE_TEST_CASE("Conformance Array: zero-initialised; len is the size; elements seen by other processes",
+TEMPLATE_TEST_CASE("Conformance Array: zero-initialised / len is the size / elements seen by other processes",
                    "[conformance][array][process]", ARRAY_BACKENDS) {
   using A = typename TestType::template Array<int64_t, 5>;
   Shared<A> a;
@@ -60,7 +60,7 @@ TEMPLATE_TEST_CASE("Conformance Array: an index or slice outside 0..len is std::
   CHECK(a->slice() == std::vector<int32_t>(4, 0));  // nothing was written by the refused calls
 }
 
-TEMPLATE_TEST_CASE("Conformance Array: a size chosen at run time; and exact updates under get_lock across processes",
+TEMPLATE_TEST_CASE("Conformance Array: a size chosen at run time / and exact updates under get_lock across processes",
                    "[conformance][array][process]", ARRAY_BACKENDS) {
   using A = typename TestType::template Array<uint64_t>;
   const std::size_t n = opaque(std::size_t{6});

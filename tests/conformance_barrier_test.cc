@@ -60,7 +60,7 @@ struct Barriers {
 };
 }  // namespace
 
-TEMPLATE_TEST_CASE("Conformance Barrier: parties; n_waiting; broken; parties 0 is rejected; one party never waits",
+TEMPLATE_TEST_CASE("Conformance Barrier: parties / n_waiting / broken / parties 0 is rejected / one party never waits",
                    "[conformance][barrier]", BARRIER_BACKENDS) {
   using B = typename TestType::Barrier;
   CHECK_THROWS_AS(B(0), std::invalid_argument);

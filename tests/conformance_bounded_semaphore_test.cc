@@ -22,7 +22,7 @@ using namespace ipcsync;
 using namespace ipcsync::test;
 using namespace std::chrono_literals;
 
-TEMPLATE_TEST_CASE("Conformance BoundedSemaphore: acquire takes permits; release past the initial value is over_release",
+TEMPLATE_TEST_CASE("Conformance BoundedSemaphore: acquire takes permits / release past the initial value is over_release",
                    "[conformance][bounded_semaphore][errors]", BOUNDED_SEMAPHORE_BACKENDS) {
   using BS = typename TestType::BoundedSemaphore;
   Shared<BS> s(2u);
@@ -135,7 +135,7 @@ TEMPLATE_TEST_CASE("Conformance BoundedSemaphore: a NaN timeout throws std::inva
         }) == 0);
 }
 
-TEMPLATE_TEST_CASE("Conformance BoundedSemaphore: a huge timeout waits forever; until another process releases",
+TEMPLATE_TEST_CASE("Conformance BoundedSemaphore: a huge timeout waits forever / until another process releases",
                    "[conformance][bounded_semaphore][timeout][process]", BOUNDED_SEMAPHORE_BACKENDS) {
   using BS = typename TestType::BoundedSemaphore;
   Shared<BS> s(static_cast<uint32_t>(kHugeTimeouts));

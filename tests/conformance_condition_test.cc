@@ -55,7 +55,7 @@ TEMPLATE_TEST_CASE("Conformance Condition: wait and notify without holding the l
   CHECK(h.finish() == 0);
 }
 
-TEMPLATE_TEST_CASE("Conformance Condition: a waiter nobody notifies returns false at its timeout; holding the lock",
+TEMPLATE_TEST_CASE("Conformance Condition: a waiter nobody notifies returns false at its timeout / holding the lock",
                    "[conformance][condition][timeout]", CONDITION_BACKENDS) {
   using C = typename TestType::Condition;
   Shared<C> c;
@@ -71,7 +71,7 @@ TEMPLATE_TEST_CASE("Conformance Condition: a waiter nobody notifies returns fals
   CHECK(c->waiters() == 0);
 }
 
-TEMPLATE_TEST_CASE("Conformance Condition: notify(2) wakes at most 2 of 6 waiting processes; the rest time out with false",
+TEMPLATE_TEST_CASE("Conformance Condition: notify(2) wakes at most 2 of 6 waiting processes / the rest time out with false",
                    "[conformance][condition][process]", CONDITION_BACKENDS) {
   using C = typename TestType::Condition;
   struct S {
@@ -107,7 +107,7 @@ TEMPLATE_TEST_CASE("Conformance Condition: notify(2) wakes at most 2 of 6 waitin
   CHECK(s->o.errors.load() == 0);
 }
 
-TEMPLATE_TEST_CASE("Conformance Condition: notify(1) then notify_all: one waiter; then every other; returns true",
+TEMPLATE_TEST_CASE("Conformance Condition: notify(1) then notify_all: one waiter / then every other / returns true",
                    "[conformance][condition][process]", CONDITION_BACKENDS) {
   using C = typename TestType::Condition;
   struct S {
@@ -187,7 +187,7 @@ TEMPLATE_TEST_CASE("Conformance Condition: a spurious wake-up (a signal handler 
   CHECK(s->took.load() >= 1.0 - 0.002);
 }
 
-TEMPLATE_TEST_CASE("Conformance Condition: wait_for(predicate; timeout) returns the predicate's last value",
+TEMPLATE_TEST_CASE("Conformance Condition: wait_for(predicate / timeout) returns the predicate's last value",
                    "[conformance][condition][process]", CONDITION_BACKENDS) {
   using C = typename TestType::Condition;
   struct S {
@@ -231,7 +231,7 @@ TEMPLATE_TEST_CASE("Conformance Condition: wait_for(predicate; timeout) returns 
   CHECK(join_within(child, 10) == 0);
 }
 
-TEMPLATE_TEST_CASE("Conformance Condition: a negative timeout is a poll: false at once; the lock held again",
+TEMPLATE_TEST_CASE("Conformance Condition: a negative timeout is a poll: false at once / the lock held again",
                    "[conformance][condition][timeout]", CONDITION_BACKENDS) {
   using C = typename TestType::Condition;
   Shared<C> c;
@@ -282,7 +282,7 @@ TEMPLATE_TEST_CASE("Conformance Condition: a NaN timeout throws std::invalid_arg
         }) == 0);
 }
 
-TEMPLATE_TEST_CASE("Conformance Condition: a huge timeout waits forever; until another process notifies",
+TEMPLATE_TEST_CASE("Conformance Condition: a huge timeout waits forever / until another process notifies",
                    "[conformance][condition][timeout][process]", CONDITION_BACKENDS) {
   using C = typename TestType::Condition;
   Shared<C> c;

@@ -22,7 +22,7 @@ using namespace ipcsync;
 using namespace ipcsync::test;
 using namespace std::chrono_literals;
 
-TEMPLATE_TEST_CASE("Conformance Event: set; clear and is_set; wait returns at once when set; false at its timeout",
+TEMPLATE_TEST_CASE("Conformance Event: set / clear and is_set / wait returns at once when set / false at its timeout",
                    "[conformance][event]", EVENT_BACKENDS) {
   using E = typename TestType::Event;
   Shared<E> e;
@@ -49,7 +49,7 @@ TEMPLATE_TEST_CASE("Conformance Event: set; clear and is_set; wait returns at on
   CHECK_FALSE(e->is_set());
 }
 
-TEMPLATE_TEST_CASE("Conformance Event: set in one process releases every process waiting; and they see the flag",
+TEMPLATE_TEST_CASE("Conformance Event: set in one process releases every process waiting / and they see the flag",
                    "[conformance][event][process]", EVENT_BACKENDS) {
   using E = typename TestType::Event;
   struct S {
@@ -131,7 +131,7 @@ TEMPLATE_TEST_CASE("Conformance Event: a NaN timeout throws std::invalid_argumen
         }) == 0);
 }
 
-TEMPLATE_TEST_CASE("Conformance Event: a huge timeout waits forever; until another process sets",
+TEMPLATE_TEST_CASE("Conformance Event: a huge timeout waits forever / until another process sets",
                    "[conformance][event][timeout][process]", EVENT_BACKENDS) {
   using E = typename TestType::Event;
   Shared<E> e;

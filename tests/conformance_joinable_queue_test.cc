@@ -20,7 +20,7 @@ using namespace ipcsync;
 using namespace ipcsync::test;
 using namespace std::chrono_literals;
 
-TEMPLATE_TEST_CASE("Conformance JoinableQueue: FIFO and Full/Empty as Queue; a refused put adds no task",
+TEMPLATE_TEST_CASE("Conformance JoinableQueue: FIFO and Full/Empty as Queue / a refused put adds no task",
                    "[conformance][joinable_queue]", JOINABLE_QUEUE_BACKENDS) {
   using Q = typename TestType::template JoinableQueue<uint64_t, 2>;
   Shared<Q> q;
@@ -67,7 +67,7 @@ TEMPLATE_TEST_CASE("Conformance JoinableQueue: task_done more times than items w
   CHECK(q->unfinished() == 0);
 }
 
-TEMPLATE_TEST_CASE("Conformance JoinableQueue: join returns at once with nothing unfinished; else after the last task_done in another process",
+TEMPLATE_TEST_CASE("Conformance JoinableQueue: join returns at once with nothing unfinished / else after the last task_done in another process",
                    "[conformance][joinable_queue][process]", JOINABLE_QUEUE_BACKENDS) {
   using Q = typename TestType::template JoinableQueue<uint64_t, 4>;
   struct S {
@@ -124,7 +124,7 @@ TEMPLATE_TEST_CASE("Conformance JoinableQueue: a negative join timeout is a poll
   CHECK(in_child([&] { return q->join_for(-1s) ? 0 : 1; }) == 0);
 }
 
-TEMPLATE_TEST_CASE("Conformance JoinableQueue: join with a huge timeout waits forever; until the last task_done",
+TEMPLATE_TEST_CASE("Conformance JoinableQueue: join with a huge timeout waits forever / until the last task_done",
                    "[conformance][joinable_queue][timeout][process]", JOINABLE_QUEUE_BACKENDS) {
   using Q = typename TestType::template JoinableQueue<uint64_t, 2>;
   Shared<Q> q;

@@ -21,7 +21,7 @@ using namespace ipcsync;
 using namespace ipcsync::test;
 using namespace std::chrono_literals;
 
-TEMPLATE_TEST_CASE("Conformance Lock: acquire returns true; blocking=false polls; release unlocks",
+TEMPLATE_TEST_CASE("Conformance Lock: acquire returns true / blocking=false polls / release unlocks",
                    "[conformance][lock]", ALL_BACKENDS) {
   using L = typename TestType::Lock;
   Shared<L> l;
@@ -205,7 +205,7 @@ TEMPLATE_TEST_CASE("Conformance Lock: a NaN timeout throws std::invalid_argument
   CHECK(h.finish() == 0);
 }
 
-TEMPLATE_TEST_CASE("Conformance Lock: a huge timeout waits forever; until another process releases",
+TEMPLATE_TEST_CASE("Conformance Lock: a huge timeout waits forever / until another process releases",
                    "[conformance][lock][timeout][process]", ALL_BACKENDS) {
   using L = typename TestType::Lock;
   struct S {

@@ -30,7 +30,7 @@ using namespace ipcsync;
 using namespace ipcsync::test;
 using namespace std::chrono_literals;
 
-TEMPLATE_TEST_CASE("Conformance Queue: FIFO; qsize/empty/full; and Full/Empty from the non-blocking calls",
+TEMPLATE_TEST_CASE("Conformance Queue: FIFO / qsize/empty/full / and Full/Empty from the non-blocking calls",
                    "[conformance][queue]", QUEUE_BACKENDS) {
   using Q = typename TestType::template Queue<uint64_t, 4>;
   Shared<Q> q;
@@ -68,7 +68,7 @@ TEMPLATE_TEST_CASE("Conformance Queue: maxsize 0 is rejected (no unbounded queue
   CHECK_THROWS_AS(Q::create_at(mem, 0xffffffffu), std::invalid_argument);  // Python's maxsize -1
 }
 
-TEMPLATE_TEST_CASE("Conformance Queue: timed put on a full queue raises Full; timed get on an empty one Empty; at the timeout",
+TEMPLATE_TEST_CASE("Conformance Queue: timed put on a full queue raises Full / timed get on an empty one Empty / at the timeout",
                    "[conformance][queue][timeout]", QUEUE_BACKENDS) {
   using Q = typename TestType::template Queue<uint64_t, 1>;
   Shared<Q> q;
@@ -88,7 +88,7 @@ TEMPLATE_TEST_CASE("Conformance Queue: timed put on a full queue raises Full; ti
   CHECK(q->get(true, 0.1) == 1);  // an item: no wait
 }
 
-TEMPLATE_TEST_CASE("Conformance Queue: items put by one process come out of another in order; blocked calls wake",
+TEMPLATE_TEST_CASE("Conformance Queue: items put by one process come out of another in order / blocked calls wake",
                    "[conformance][queue][process]", QUEUE_BACKENDS) {
   using Q = typename TestType::template Queue<uint64_t, 2>;
   Shared<Q> q;
@@ -131,7 +131,7 @@ TEMPLATE_TEST_CASE("Conformance Queue: items put by one process come out of anot
   CHECK(q->get() == 3);
 }
 
-TEMPLATE_TEST_CASE("Conformance Queue: close: put raises queue_closed; get drains then raises; blocked getters wake",
+TEMPLATE_TEST_CASE("Conformance Queue: close: put raises queue_closed / get drains then raises / blocked getters wake",
                    "[conformance][queue][process]", QUEUE_BACKENDS) {
   using Q = typename TestType::template Queue<uint64_t, 4>;
   Shared<Q> q;
@@ -229,7 +229,7 @@ TEMPLATE_TEST_CASE("Conformance Queue: a NaN timeout throws std::invalid_argumen
   CHECK(q->qsize() == 1);
 }
 
-TEMPLATE_TEST_CASE("Conformance Queue: get with a huge timeout waits forever; until another process puts",
+TEMPLATE_TEST_CASE("Conformance Queue: get with a huge timeout waits forever / until another process puts",
                    "[conformance][queue][timeout][process]", QUEUE_BACKENDS) {
   using Q = typename TestType::template Queue<uint64_t, 4>;
   Shared<Q> q;
@@ -248,7 +248,7 @@ TEMPLATE_TEST_CASE("Conformance Queue: get with a huge timeout waits forever; un
       });
 }
 
-TEMPLATE_TEST_CASE("Conformance Queue: put with a huge timeout waits forever; until another process gets",
+TEMPLATE_TEST_CASE("Conformance Queue: put with a huge timeout waits forever / until another process gets",
                    "[conformance][queue][timeout][process]", QUEUE_BACKENDS) {
   using Q = typename TestType::template Queue<uint64_t, 1>;
   Shared<Q> q;

@@ -131,7 +131,7 @@ TEMPLATE_TEST_CASE("Conformance RLock: a NaN timeout throws std::invalid_argumen
   CHECK(h.finish() == 0);
 }
 
-TEMPLATE_TEST_CASE("Conformance RLock: a huge timeout waits forever; until the owner releases",
+TEMPLATE_TEST_CASE("Conformance RLock: a huge timeout waits forever / until the owner releases",
                    "[conformance][rlock][timeout][process]", RLOCK_BACKENDS) {
   using R = typename TestType::RLock;
   Shared<R> r;

@@ -164,7 +164,7 @@ TEMPLATE_TEST_CASE("Conformance Semaphore: a NaN timeout throws std::invalid_arg
         }) == 0);
 }
 
-TEMPLATE_TEST_CASE("Conformance Semaphore: a huge timeout waits forever; until another process releases",
+TEMPLATE_TEST_CASE("Conformance Semaphore: a huge timeout waits forever / until another process releases",
                    "[conformance][semaphore][timeout][process]", ALL_BACKENDS) {
   using S = typename TestType::Semaphore;
   Shared<S> s(0u);

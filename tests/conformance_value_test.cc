@@ -30,7 +30,7 @@ struct Point {  // a ctypes Structure: too large for a lock-free atomic
 };
 }  // namespace
 
-TEMPLATE_TEST_CASE("Conformance Value: initialised value or zero; reads and writes seen by other processes",
+TEMPLATE_TEST_CASE("Conformance Value: initialised value or zero / reads and writes seen by other processes",
                    "[conformance][value][process]", VALUE_BACKENDS) {
   using V = typename TestType::template Value<int64_t>;
   Shared<V> zero;
@@ -65,7 +65,7 @@ TEMPLATE_TEST_CASE("Conformance Value: initialised value or zero; reads and writ
   CHECK(p->snapshot().tag == 8);
 }
 
-TEMPLATE_TEST_CASE("Conformance Value: get_lock makes a read-modify-write exact across processes; fetch_add too",
+TEMPLATE_TEST_CASE("Conformance Value: get_lock makes a read-modify-write exact across processes / fetch_add too",
                    "[conformance][value][process]", VALUE_BACKENDS) {
   using V = typename TestType::template Value<uint64_t>;
   Shared<V> v;
@@ -92,7 +92,7 @@ TEMPLATE_TEST_CASE("Conformance Value: get_lock makes a read-modify-write exact 
   CHECK(v->load() == 2 * uint64_t{kProcs} * kOps);
 }
 
-TEMPLATE_TEST_CASE("Conformance Value: get_lock held by one process: others see it held; timeouts keep Lock's promises",
+TEMPLATE_TEST_CASE("Conformance Value: get_lock held by one process: others see it held / timeouts keep Lock's promises",
                    "[conformance][value][timeout][process]", VALUE_BACKENDS) {
   using V = typename TestType::template Value<int64_t>;
   Shared<V> v;

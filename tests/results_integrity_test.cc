@@ -223,7 +223,7 @@ std::set<std::string> shm_held_by(const std::vector<int>& pids) {
 
 }  // namespace
 
-TEST_CASE("results: a write that fails mid-run is an error naming --out, saved rows are whole, the exit is non-zero",
+TEST_CASE("results: a write that fails mid-run is an error naming --out / saved rows are whole / the exit is non-zero",
           "[results][output]") {
   TempDir dir;
   const std::string out = dir / "full.csv";
@@ -355,7 +355,7 @@ TEST_CASE("results: 20 concurrent benches on one new file keep every row and run
   CHECK(left == std::set<std::string>{"shared.csv", "shared.json"});  // no temporary left over
 }
 
-TEST_CASE("results: a corrupt JSON context is refused with one line and exit 2, and nothing is touched",
+TEST_CASE("results: a corrupt JSON context is refused with one line and exit 2 / and nothing is touched",
           "[results][output]") {
   TempDir dir;
   const std::string out = dir / "c.csv";
@@ -499,7 +499,7 @@ TEST_CASE("log_writer: kill -9 mid-run leaves nothing named ipcsync-* in $TMPDIR
   }
 }
 
-TEST_CASE("log_writer: the unnamed log file still verifies (native lock and semaphore, processes and threads)",
+TEST_CASE("log_writer: the unnamed log file still verifies (native lock and semaphore / processes and threads)",
           "[results][log_writer]") {
   TempDir tmp;
   const std::string tmpdir = "TMPDIR=" + tmp.path.string();

@@ -398,7 +398,7 @@ TEST_CASE("cli: a run matrix above the limit is refused before it is expanded", 
   CHECK(read_file(kSource + "/README.md").find(std::to_string(kMaxRuns) + " runs") != std::string::npos);
 }
 
-TEST_CASE("cli: a matrix of exactly the limit is accepted, one more run is not", "[cli][matrix]") {
+TEST_CASE("cli: a matrix of exactly the limit is accepted / one more run is not", "[cli][matrix]") {
   auto parse = [](std::vector<std::string> args) {
     args.insert(args.begin(), "bench");
     std::vector<char*> argv;
@@ -510,7 +510,7 @@ TEST_CASE("cli: --plot runs the plotter with an argument vector: a quote and a s
 
 // ---- F. the CLI's smaller holes -------------------------------------------------------------
 
-TEST_CASE("cli: an empty value is bad input, never the default", "[cli]") {
+TEST_CASE("cli: an empty value is bad input / never the default", "[cli]") {
   TempDir dir;
   const std::vector<std::string> flags = {"--procs",  "--out",     "--duration", "--backend", "--pin",
                                           "--cs-ns",  "--python",  "--format",   "--timeout", "--warmup",
@@ -534,7 +534,7 @@ TEST_CASE("cli: an empty value is bad input, never the default", "[cli]") {
   }
 }
 
-TEST_CASE("cli: --producers that leave no consumer are refused, not clamped", "[cli]") {
+TEST_CASE("cli: --producers that leave no consumer are refused / not clamped", "[cli]") {
   TempDir dir;
   for (const auto& [producers, procs] : std::vector<std::pair<std::string, std::string>>{{"5", "2"}, {"2", "2"},
                                                                                          {"2", "1"}, {"1", "2,4,1"}}) {
@@ -551,7 +551,7 @@ TEST_CASE("cli: --producers that leave no consumer are refused, not clamped", "[
   }
 }
 
-TEST_CASE("cli: --python must be an executable file, not a directory", "[cli][python]") {
+TEST_CASE("cli: --python must be an executable file / not a directory", "[cli][python]") {
   TempDir dir;
   for (const auto& backend : {"python", "native"}) {
     const CmdResult r = run_cmd({kBench, "--primitive", "lock", "--backend", backend, "--procs", "1", "--ops", "100",
