@@ -8,15 +8,16 @@
 #include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
+#include <sys/stat.h>
 #include <unistd.h>
+
+#include <cstdio>
 
 #include "harness/backends.hpp"
 #include "harness/topology.hpp"
 
 namespace ipcsync::harness {
 namespace {
-
-constexpr int64_t kMaxProcs = 1024;
 
 std::string join(const std::vector<std::string>& v, const char* sep = ", ") {
   std::string s;
@@ -68,11 +69,18 @@ double parse_seconds(const std::string& flag, const std::string& t, bool allow_z
 
 }  // namespace
 
-std::vector<int64_t> parse_int_list(const std::string& flag, const std::string& text, int64_t min,
-                                    int64_t max) {
+namespace {
+
+// One item of an integer list: a value or an inclusive range, validated.
+struct IntItem {
+  int64_t a = 0, b = 0;
+};
+
+std::vector<IntItem> parse_int_items(const std::string& flag, const std::string& text, int64_t min, int64_t max) {
   const std::string accepted = " (expected integers in " + std::to_string(min) + ".." +
                                std::to_string(max) + ": a value, a list 1,2,4 or a range 1-8)";
-  std::vector<int64_t> out;
+  if (text.empty()) throw usage_error(flag + ": empty value" + accepted);
+  std::vector<IntItem> out;
   for (const std::string& item : split(text, ',')) {
     int64_t a = 0, b = 0;
     const std::size_t dash = item.find('-', 1);
@@ -85,10 +93,53 @@ std::vector<int64_t> parse_int_list(const std::string& flag, const std::string& 
       throw usage_error(flag + ": range '" + item + "' is empty" + accepted);
     }
     if (a < min || b > max) throw usage_error(flag + ": '" + item + "' is out of range" + accepted);
-    if (b - a > 100000) throw usage_error(flag + ": range '" + item + "' is too long");
-    for (int64_t v = a; v <= b; ++v) out.push_back(v);
+    out.push_back({a, b});
   }
   return out;
+}
+
+uint64_t count_items(const std::vector<IntItem>& items) {
+  uint64_t n = 0;
+  for (const auto& it : items) {
+    const uint64_t k = static_cast<uint64_t>(it.b) - static_cast<uint64_t>(it.a) + 1;  // b >= a
+    n = k == 0 || n > UINT64_MAX - k ? UINT64_MAX : n + k;  // k == 0: the full int64 span
+  }
+  return n;
+}
+
+std::string runs_limit_text() {
+  return "the limit is " + std::to_string(kMaxRuns) +
+         " runs (primitives x workloads x backends x modes x pins x procs x parameter values x repeat);"
+         " split the sweep into several bench calls";
+}
+
+}  // namespace
+
+uint64_t count_int_list(const std::string& flag, const std::string& text, int64_t min, int64_t max) {
+  return count_items(parse_int_items(flag, text, min, max));
+}
+
+std::vector<int64_t> parse_int_list(const std::string& flag, const std::string& text, int64_t min,
+                                    int64_t max) {
+  const auto items = parse_int_items(flag, text, min, max);
+  // Never expand more values than one bench call may run (a range 0-100000000 would be 800 MB).
+  if (const uint64_t n = count_items(items); n > kMaxRuns)
+    throw usage_error(flag + ": '" + text + "' names " + std::to_string(n) + " values; " + runs_limit_text());
+  std::vector<int64_t> out;
+  for (const auto& it : items)
+    for (int64_t v = it.a;; ++v) {
+      out.push_back(v);
+      if (v == it.b) break;
+    }
+  return out;
+}
+
+double watchdog_seconds(const RunConfig& cfg, double timeout_flag) {
+  if (timeout_flag > 0) return timeout_flag;
+  if (cfg.ops_per_worker == 0) return cfg.warmup_s + 2 * cfg.duration_s + kWatchdogSlackS;
+  const double per_op = cfg.backend == "python" ? kWatchdogNsPerOpPython : kWatchdogNsPerOp;
+  return cfg.warmup_s + kWatchdogOpsBaseS +
+         static_cast<double>(cfg.ops_per_worker) * static_cast<double>(cfg.procs) * per_op * 1e-9;
 }
 
 Options parse_options(int argc, char** argv) {
@@ -97,8 +148,11 @@ Options parse_options(int argc, char** argv) {
 
   CLI::App app{"bench — measure and stress-test inter-process synchronization primitives", "bench"};
   app.set_help_flag("-h,--help", "Print this help and exit");
-  app.footer("Numeric flags take a value, a list (1,2,4) or a range (1-8). Run `bench --list` for "
-             "primitives, backends and workloads.");
+  app.footer("Numeric flags take a value, a list (1,2,4) or a range (1-8). One call runs at most " +
+             std::to_string(kMaxRuns) +
+             " runs: the product of the sizes of every list (primitives, workloads, backends, modes, pins, procs, "
+             "parameter values) times --repeat; more is refused. Run `bench --list` for primitives, backends and "
+             "workloads.");
   std::string primitive, backend = "native", procs, duration, ops, warmup = "0.2", repeat = "1",
               sample_every, timeout, workload;
   std::vector<std::string> pins;
@@ -106,20 +160,22 @@ Options parse_options(int argc, char** argv) {
   app.add_option("--primitive,-p", primitive, "Primitive(s) to measure, comma separated (see --list)");
   app.add_option("--workload,-w", workload, "Workload(s) to run, comma separated; each runs the listed primitives it drives (default: each primitive's default workload)");
   app.add_option("--backend,-b", backend, "Backend(s): native,posix,boost,spin or all")->capture_default_str();
-  app.add_option("--procs,-n", procs, "Worker processes (default: the number of PUs)");
+  app.add_option("--procs,-n", procs, "Worker processes, 1.." + std::to_string(kMaxWorkers) + " (default: the number of PUs)");
   app.add_option("--pin", pins, "none | compact | scatter | explicit PU list (e.g. 0,1 or 0-3); repeat the flag to sweep [compact]");
   app.add_option("--mode", mode, "processes, threads, or both (processes,threads): workers as forked processes or as threads of bench [processes]");
   app.add_option("--duration,-d", duration, "Measured seconds per run (2, 0.5, 250ms) [2]");
-  app.add_option("--ops", ops, "Fixed ops per worker instead of --duration");
+  app.add_option("--ops", ops, "Fixed ops per worker instead of --duration (watchdog: see --timeout)");
   app.add_option("--warmup", warmup, "Warm-up seconds before measuring [0.2]");
   app.add_option("--repeat,-r", repeat, "Repetitions per configuration [1]");
   app.add_option("--sample-every", sample_every, "Time every k-th op for latency (the clock costs ~20 ns; see the JSON context) [per workload: 64 for cheap ops, 1 for wake-ups]");
   app.add_flag("--unsafe", o.unsafe, "counter: run without the lock and report lost updates");
-  app.add_option("--timeout", timeout, "Watchdog seconds per run (default: warm-up + duration + 10 s)");
-  app.add_option("--out,-o", o.out, "CSV file to append to (context JSON beside it)");
+  app.add_option("--timeout", timeout,
+                 "Watchdog seconds per run (default: warm-up + 2 x duration + 10 s; with --ops: warm-up + 120 s + "
+                 "100 us per op of every worker, 1 ms for the python backend)");
+  app.add_option("--out,-o", o.out, "CSV file to append to (context JSON beside it). Appends are locked and checked; a torn last line is cut off; a corrupt context is refused (exit 2)");
   app.add_option("--results-dir", o.results_dir, "Default results root [results]");
   app.add_option("--format,-f", o.format, "Output on stdout: table, csv or json [table]");
-  app.add_option("--python", o.python, "Python interpreter for --backend python [/usr/bin/python3]");
+  app.add_option("--python", o.python, "Python interpreter for --backend python and --plot: an executable file [/usr/bin/python3]");
   app.add_flag("--plot", o.plot, "When done, plot this run's rows (scripts/plot.py under --python) and print the image paths");
   app.add_option("--inject-fault", o.fault, "Testing only: break the workload on purpose (see --list) to prove its verify step fails")
       ->group("Testing");
@@ -143,7 +199,19 @@ Options parse_options(int argc, char** argv) {
     std::replace(msg.begin(), msg.end(), '\n', ' ');
     throw usage_error(msg + " (see bench --help)");
   }
-  if (o.list) return o;
+  // A flag given with an empty value ("--procs ''") is bad input, never "use the default".
+  for (const CLI::Option* opt : app.get_options()) {
+    if (opt->count() == 0 || opt->get_expected_min() == 0) continue;  // absent, or a flag
+    for (const std::string& v : opt->results())
+      if (v.empty()) throw usage_error(opt->get_name() + ": empty value (see bench --help)");
+  }
+  // --python: an executable regular file (a directory passes access(X_OK)).
+  auto check_python = [&] {
+    struct stat st {};
+    if (stat(o.python.c_str(), &st) != 0 || !S_ISREG(st.st_mode) || access(o.python.c_str(), X_OK) != 0)
+      throw usage_error("--python: '" + o.python + "' is not an executable file (a Python interpreter)");
+  };
+  if (app.count("--python") > 0 || o.plot) check_python();
 
   // --primitive / --workload
   if (!primitive.empty()) o.primitives = split(primitive, ',');
@@ -158,7 +226,7 @@ Options parse_options(int argc, char** argv) {
       for (const auto& d : Registry::get().all()) names.push_back(d.name);
       throw usage_error("--workload: unknown workload '" + w + "' (accepted: " + join(names) + ")");
     }
-  if (o.primitives.empty()) {
+  if (o.primitives.empty() && !o.list) {
     if (o.workloads.empty())
       throw usage_error("--primitive: required (accepted: " + join(known) + "); see bench --list");
     for (const auto& w : o.workloads)
@@ -182,7 +250,39 @@ Options parse_options(int argc, char** argv) {
   // --pin (validated against the topology in expand())
   if (!pins.empty()) o.pins = pins;
 
-  if (!procs.empty()) o.procs = parse_int_list("--procs", procs, 1, kMaxProcs);
+  // The size of the run matrix, counted before any list is expanded.
+  {
+    long double runs = 1;
+    auto times = [&](uint64_t n) { runs *= static_cast<long double>(std::max<uint64_t>(n, 1)); };
+    times(o.primitives.size());
+    times(o.workloads.size());
+    std::size_t nb = 0;
+    for (const auto& b : o.backends) nb += b == "all" ? all_backend_names().size() : 1;
+    times(nb);
+    times(o.modes.size());
+    times(o.pins.size());
+    if (!procs.empty()) times(count_int_list("--procs", procs, 1, kMaxWorkers));
+    for (const auto& [name, text] : param_text) {
+      if (text.empty()) continue;
+      const ParamSpec* spec = nullptr;
+      for (const auto& d : Registry::get().all())
+        for (const auto& p : d.params)
+          if (p.name == name) spec = &p;
+      times(count_int_list(flag_of(name), text, spec->min, spec->max));
+    }
+    {
+      const auto r = parse_int_list("--repeat", repeat, 1, 1000);
+      if (r.size() != 1) throw usage_error("--repeat: takes one value");
+      times(static_cast<uint64_t>(r[0]));  // runs per configuration
+    }
+    if (runs > static_cast<long double>(kMaxRuns)) {
+      char n[64];
+      std::snprintf(n, sizeof n, "%.4Lg", runs);
+      throw usage_error("the run matrix has " + std::string(n) + " runs; " + runs_limit_text());
+    }
+  }
+
+  if (!procs.empty()) o.procs = parse_int_list("--procs", procs, 1, kMaxWorkers);
   if (!duration.empty()) o.duration_s = parse_seconds("--duration", duration, false);
   if (!ops.empty()) {
     if (!duration.empty()) throw usage_error("--ops: cannot be combined with --duration");
@@ -215,7 +315,7 @@ Options parse_options(int argc, char** argv) {
   return o;
 }
 
-std::vector<PlanItem> expand(const Options& o, const Topology& topo) {
+void validate_pins(const Options& o, const Topology& topo) {
   for (const auto& pin : o.pins)
     if (std::string err = topo.validate_policy(pin); !err.empty())
       throw usage_error("--pin: " + err + " (accepted: none, compact, scatter, or a PU list of " +
@@ -224,6 +324,10 @@ std::vector<PlanItem> expand(const Options& o, const Topology& topo) {
                           for (int p : topo.pus()) s.push_back(std::to_string(p));
                           return join(s, ",");
                         }() + ")");
+}
+
+std::vector<PlanItem> expand(const Options& o, const Topology& topo) {
+  validate_pins(o, topo);
   std::vector<int64_t> procs = o.procs;
   if (procs.empty()) procs.push_back(static_cast<int64_t>(topo.pus().size()));
 
@@ -289,8 +393,12 @@ std::vector<PlanItem> expand(const Options& o, const Topology& topo) {
     }
     for (const auto& b : backends) {
       std::optional<Instance> inst = Registry::instantiate(*def, prim, b);
-      if (inst && inst->python && access(o.python.c_str(), X_OK) != 0)
-        throw usage_error("--python: '" + o.python + "' is not an executable Python interpreter (the python backend needs one)");
+      if (inst && inst->python) {
+        struct stat st {};
+        if (stat(o.python.c_str(), &st) != 0 || !S_ISREG(st.st_mode) || access(o.python.c_str(), X_OK) != 0)
+          throw usage_error("--python: '" + o.python +
+                            "' is not an executable file (the python backend needs a Python interpreter)");
+      }
       if (!inst)
         throw usage_error("--backend: '" + b + "' does not implement primitive '" + prim + "' (it is implemented by: " +
                           join(Registry::get().backends_for(prim)) + ")");
@@ -315,9 +423,15 @@ std::vector<PlanItem> expand(const Options& o, const Topology& topo) {
             item.cfg.unsafe = o.unsafe;
             item.cfg.python = o.python;
             item.cfg.fault = o.fault;
-            if (def->validate)
-              if (std::string err = def->validate(item.cfg); !err.empty())
-                throw usage_error(err + " (workload " + def->name + ")");
+            if (def->validate) {
+              std::string err;
+              try {
+                err = def->validate(item.cfg);
+              } catch (const std::exception& e) {  // e.g. RunConfig::param() of an undeclared key
+                err = std::string("cannot check the configuration: ") + e.what();
+              }
+              if (!err.empty()) throw usage_error(err + " (workload " + def->name + ")");
+            }
             plan.push_back(std::move(item));
           }
     }

@@ -17,6 +17,20 @@
 
 namespace ipcsync::harness {
 
+// kMaxRuns: the most runs one bench call may make — the product of the sizes of every list in
+// the matrix (primitives, workloads, backends, modes, pin policies, procs, each workload
+// parameter) times --repeat, counted before anything is expanded. Above it bench refuses
+// (exit 2) instead of building a matrix that cannot fit in memory or finish.
+inline constexpr uint64_t kMaxRuns = 10000;
+
+// Watchdog (when --timeout is not given): a timed run gets warm-up + 2 x duration + 10 s; an
+// --ops run gets warm-up + 120 s + its budget of kWatchdogNsPerOp per op of every worker
+// (kWatchdogNsPerOpPython for the python backend), so a large --ops can finish.
+inline constexpr double kWatchdogSlackS = 10.0;
+inline constexpr double kWatchdogOpsBaseS = 120.0;
+inline constexpr double kWatchdogNsPerOp = 100e3;         // 10k ops/s per worker, contended, loaded
+inline constexpr double kWatchdogNsPerOpPython = 1000e3;  // 1k ops/s per worker
+
 // usage_error: bad input; main prints "bench: <what>" and exits 2.
 class usage_error : public std::runtime_error {
  public:
@@ -64,10 +78,18 @@ struct PlanItem {
 // Throws usage_error naming the first bad flag.
 class Topology;
 std::vector<PlanItem> expand(const Options& o, const Topology& topo);
+// validate_pins(): the --pin policies against the topology (expand() and --list call it).
+void validate_pins(const Options& o, const Topology& topo);
 
 // parse_int_list(): "8", "1,2,4", "1-16" -> values; throws usage_error mentioning `flag`.
+// count_int_list(): how many values the same text names, validated but not expanded.
 std::vector<int64_t> parse_int_list(const std::string& flag, const std::string& text, int64_t min,
                                     int64_t max);
+uint64_t count_int_list(const std::string& flag, const std::string& text, int64_t min, int64_t max);
+
+// watchdog_seconds(): the watchdog of one run: `timeout_flag` when > 0 (--timeout), else the
+// rule above.
+double watchdog_seconds(const RunConfig& cfg, double timeout_flag);
 
 // list_text()/list_json(): what `bench --list` prints.
 std::string list_text();

@@ -4,7 +4,12 @@
 // 2 bad input (one line on stderr, nothing spawned); 128+signo after SIGINT/SIGTERM/SIGHUP,
 // with every worker killed and reaped first.
 #include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
 #include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 
 #include <cstdio>
 #include <cstdlib>
@@ -41,6 +46,36 @@ std::string make_run_id() {
   return std::string(b) + "-" + std::to_string(getpid());
 }
 
+// run_plotter(): runs args[0] with args (no shell), stdout sent to our stderr, with the signal
+// mask bench had before the SignalGate; waits for it. Returns "" on success, else what failed.
+std::string run_plotter(const std::vector<std::string>& args, const sigset_t& mask) {
+  std::vector<char*> argv;
+  for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  posix_spawn_file_actions_t fa;
+  posix_spawnattr_t attr;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_adddup2(&fa, STDERR_FILENO, STDOUT_FILENO);
+  posix_spawnattr_init(&attr);
+  posix_spawnattr_setsigmask(&attr, &mask);
+  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK);
+  std::fflush(nullptr);
+  std::cout << std::flush;
+  pid_t pid = -1;
+  const int rc = posix_spawn(&pid, argv[0], &fa, &attr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&fa);
+  posix_spawnattr_destroy(&attr);
+  if (rc != 0) return "cannot run " + args[0] + ": " + std::strerror(rc);
+  int st = 0;
+  while (waitpid(pid, &st, 0) < 0 && errno == EINTR) {
+  }
+  if (WIFEXITED(st) && WEXITSTATUS(st) == 0) return "";
+  return "plotting failed (" +
+         (WIFSIGNALED(st) ? "killed by signal " + std::to_string(WTERMSIG(st))
+                          : "exit status " + std::to_string(WEXITSTATUS(st))) +
+         "; see above)";
+}
+
 int run(int argc, char** argv) {
   Options opt;
   try {
@@ -51,6 +86,12 @@ int run(int argc, char** argv) {
   }
   if (opt.help) return 0;
   if (opt.list) {
+    try {
+      validate_pins(opt, Topology());  // --list validates every flag it is given, --pin too
+    } catch (const usage_error& e) {
+      std::cerr << "bench: " << e.what() << "\n";
+      return 2;
+    }
     std::cout << (opt.format == "json" ? list_json() + "\n" : list_text());
     return 0;
   }
@@ -65,6 +106,7 @@ int run(int argc, char** argv) {
   }
 
   SignalGate gate;  // from here on SIGINT/SIGTERM are handled at our wait points
+  signal(SIGPIPE, SIG_IGN);  // stdout closed (| head): stop below, every measured row saved
   Clock::calibrate();
   HostContext ctx = collect_context(topo);
   const std::string run_id = make_run_id();
@@ -109,9 +151,7 @@ int run(int argc, char** argv) {
     for (int rep = 0; rep < opt.repeat; ++rep) {
       for (const auto& item : plan) {
         const PinPlan pins = topo.plan(item.pin, item.cfg.procs);
-        const double timeout = opt.timeout_s > 0 ? opt.timeout_s
-                               : item.cfg.ops_per_worker ? 120.0
-                                                         : item.cfg.warmup_s + item.cfg.duration_s * 2 + 10.0;
+        const double timeout = watchdog_seconds(item.cfg, opt.timeout_s);
         if (tty) {
           std::cerr << "\r\033[K[" << ++done << "/" << total << "] " << item.cfg.workload << "/" << item.cfg.primitive
                     << "/" << item.cfg.backend << " procs " << item.cfg.procs << " pin " << item.pin << " rep " << rep
@@ -132,6 +172,10 @@ int run(int argc, char** argv) {
           _exit(1);
         }
         rows.push_back(std::move(r));
+        if (!std::cout) {
+          std::cerr << "bench: stdout closed; stopped after " << rows.size() << " rows, all saved in " << path << "\n";
+          return 128 + SIGPIPE;
+        }
       }
     }
   } catch (const interrupted& e) {
@@ -149,11 +193,13 @@ int run(int argc, char** argv) {
   }
   if (failures) std::cerr << "bench: " << failures << " run(s) failed; see the status column\n";
   if (opt.plot) {
-    // Seeing the latest run at once: scripts/plot.py on this run's rows only.
-    const std::string cmd = "'" + opt.python + "' '" + std::string(IPCSYNC_SOURCE_DIR) + "/scripts/plot.py' '" +
-                            file->csv_path() + "' --run-id '" + run_id + "' 1>&2";
-    sigprocmask(SIG_SETMASK, &gate.old_mask(), nullptr);  // the plotter runs with the usual signals
-    if (std::system(cmd.c_str()) != 0) std::cerr << "bench: --plot: plotting failed (see above)\n";
+    // Seeing the latest run at once: scripts/plot.py on this run's rows only, its stdout on our
+    // stderr. Run from an argument vector, never through a shell: any path works, and nothing
+    // in --python or --out is interpreted.
+    const std::vector<std::string> args{opt.python, std::string(IPCSYNC_SOURCE_DIR) + "/scripts/plot.py",
+                                        file->csv_path(), "--run-id", run_id};
+    if (const std::string err = run_plotter(args, gate.old_mask()); !err.empty())
+      std::cerr << "bench: --plot: " << err << "\n";
   }
   return failures ? 1 : 0;
 }

@@ -1,7 +1,15 @@
 // output.cc — CSV, JSON context and table writers.
 #include "harness/output.hpp"
 
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <iostream>
 #include <cmath>
 #include <cstdio>
 #include <ctime>
@@ -133,29 +141,193 @@ std::string default_results_path(const std::string& dir, const std::string& host
   return (fs::path(dir) / host_name / (std::string(date) + ".csv")).string();
 }
 
+namespace {
+
+// "--out PATH: what: strerror(err)" — every file-system error names the flag and the file.
+[[noreturn]] void fail(const std::string& csv, const std::string& what, int err) {
+  throw std::runtime_error("--out " + csv + ": " + what + (what.empty() ? "" : ": ") + std::strerror(err));
+}
+
+// write_all(): the whole buffer or an errno (EINTR retried; a short write is continued, and a
+// write that makes no progress is ENOSPC, as the kernel would say on the next call).
+int write_all(int fd, const char* p, std::size_t n) {
+  while (n > 0) {
+    const ssize_t w = ::write(fd, p, n);
+    if (w < 0 && errno == EINTR) continue;
+    if (w < 0) return errno;
+    if (w == 0) return ENOSPC;
+    p += w;
+    n -= static_cast<std::size_t>(w);
+  }
+  return 0;
+}
+
+// FileLock: flock(LOCK_EX) for a scope (advisory: every bench takes it).
+class FileLock {
+ public:
+  explicit FileLock(int fd) : fd_(fd) {
+    while (::flock(fd_, LOCK_EX) != 0)
+      if (errno != EINTR) {
+        fd_ = -1;
+        break;
+      }
+  }
+  ~FileLock() {
+    if (fd_ >= 0) ::flock(fd_, LOCK_UN);
+  }
+  bool held() const noexcept { return fd_ >= 0; }
+  FileLock(const FileLock&) = delete;
+  FileLock& operator=(const FileLock&) = delete;
+
+ private:
+  int fd_;
+};
+
+struct Fd {
+  int fd = -1;
+  ~Fd() {
+    if (fd >= 0) ::close(fd);
+  }
+};
+
+std::string read_all(int fd, const std::string& csv, const std::string& path) {
+  std::string s;
+  char buf[65536];
+  for (off_t off = 0;;) {
+    const ssize_t n = ::pread(fd, buf, sizeof buf, off);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) fail(csv, "cannot read " + path, errno);
+    if (n == 0) break;
+    s.append(buf, static_cast<std::size_t>(n));
+    off += n;
+  }
+  return s;
+}
+
+// after_last_newline(): the offset just past the last '\n' of the file's first `size` bytes
+// (0 if none), read backwards in chunks.
+off_t after_last_newline(int fd, off_t size, const std::string& csv) {
+  char buf[65536];
+  for (off_t end = size; end > 0;) {
+    const off_t begin = end > static_cast<off_t>(sizeof buf) ? end - static_cast<off_t>(sizeof buf) : 0;
+    const ssize_t n = ::pread(fd, buf, static_cast<std::size_t>(end - begin), begin);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) fail(csv, "cannot read", n < 0 ? errno : EIO);
+    for (ssize_t i = n; i-- > 0;)
+      if (buf[i] == '\n') return begin + i + 1;
+    end = begin;
+  }
+  return 0;
+}
+
+mode_t creation_mode() {
+  const mode_t m = ::umask(0);
+  ::umask(m);
+  return 0666 & ~m;
+}
+
+}  // namespace
+
 ResultsFile::ResultsFile(const std::string& path, const HostContext& ctx, const nlohmann::json& run_entry)
     : csv_path_(path) {
+  try {
+    open_csv(ctx, run_entry);
+  } catch (...) {
+    if (csv_fd_ >= 0) ::close(csv_fd_);
+    csv_fd_ = -1;
+    throw;
+  }
+}
+
+void ResultsFile::open_csv(const HostContext& ctx, const nlohmann::json& run_entry) {
+  const std::string& path = csv_path_;
   fs::path p(path);
   json_path_ = (p.parent_path() / (p.stem().string() + ".json")).string();
-  if (p.has_parent_path()) fs::create_directories(p.parent_path());
-  bool fresh = !fs::exists(p) || fs::file_size(p) == 0;
-  if (!fresh) {
-    std::ifstream in(p);
-    std::string first;
-    std::getline(in, first);
+  if (p.has_parent_path()) {
+    std::error_code ec;
+    fs::create_directories(p.parent_path(), ec);
+    if (ec) fail(path, "cannot create directory " + p.parent_path().string(), ec.value());
+  }
+  csv_fd_ = ::open(path.c_str(), O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0666);
+  if (csv_fd_ < 0) fail(path, "", errno);
+  struct stat st{};
+  if (::fstat(csv_fd_, &st) != 0) fail(path, "", errno);
+  if (S_ISDIR(st.st_mode)) fail(path, "", EISDIR);
+  // Rows are locked, checked and cut back on failure: that needs a regular file (not a pipe,
+  // a device or /dev/stdout; --format csv prints the rows on stdout).
+  if (!S_ISREG(st.st_mode)) throw std::runtime_error("--out " + path + ": not a regular file");
+
+  // Everything below holds the CSV's lock: two benches on one --out see one header, and each
+  // one's rows are whole lines. The CSV is never renamed, so its lock is stable; the JSON's own
+  // lock (in update_context) also covers two CSVs sharing a stem.
+  FileLock lock(csv_fd_);
+  if (!lock.held()) fail(path, "cannot lock", errno);
+  if (::fstat(csv_fd_, &st) != 0) fail(path, "", errno);
+  off_t size = st.st_size;
+  if (size > 0) {
+    const off_t keep = after_last_newline(csv_fd_, size, path);
+    if (keep != size) {
+      // A torn last line (a write cut short by a full disk, a crash, another tool): appending
+      // would glue our first row onto it. Cut it off, and say so.
+      if (::ftruncate(csv_fd_, keep) != 0) fail(path, "cannot remove the torn last line", errno);
+      std::cerr << "bench: warning: --out " << path << " ended with a torn line (" << (size - keep)
+                << " bytes without a newline); removed it before appending\n";
+      size = keep;
+    }
+  }
+  if (size > 0) {
+    char buf[4096];
+    ssize_t n;
+    while ((n = ::pread(csv_fd_, buf, sizeof buf, 0)) < 0 && errno == EINTR) {
+    }
+    if (n < 0) fail(path, "cannot read", errno);
+    std::string first(buf, static_cast<std::size_t>(n));
+    first = first.substr(0, first.find('\n'));
     if (!first.empty() && first.back() == '\r') first.pop_back();
     if (first != csv_header())
-      throw std::runtime_error("--out: " + path + " has a different CSV header (another schema); choose another file");
+      throw std::runtime_error("--out " + path + ": has a different CSV header (another schema); choose another file");
   }
-  csv_.open(p, std::ios::app);
-  if (!csv_) throw std::runtime_error("--out: cannot open " + path + " for appending");
-  if (fresh) csv_ << csv_header() << "\n" << std::flush;
+  // The context first: if it is refused, the CSV is left as it was.
+  update_context(ctx, run_entry);
+  if (size == 0) {
+    const std::string h = csv_header() + "\n";
+    if (const int err = write_all(csv_fd_, h.data(), h.size())) {
+      if (::ftruncate(csv_fd_, 0) != 0) {
+      }
+      fail(path, "cannot write the CSV header", err);
+    }
+  }
+}
 
+ResultsFile::~ResultsFile() {
+  if (csv_fd_ >= 0) ::close(csv_fd_);
+}
+
+void ResultsFile::update_context(const HostContext& ctx, const nlohmann::json& run_entry) {
+  // Lock the JSON itself for the whole read-modify-rename. The rename replaces the inode, so
+  // after taking the lock check that the file we locked is still the one the path names.
+  Fd jf;
+  for (;;) {
+    jf.fd = ::open(json_path_.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0666);
+    if (jf.fd < 0) fail(csv_path_, "cannot open its context " + json_path_, errno);
+    while (::flock(jf.fd, LOCK_EX) != 0)
+      if (errno != EINTR) fail(csv_path_, "cannot lock its context " + json_path_, errno);
+    struct stat a{}, b{};
+    if (::fstat(jf.fd, &a) != 0) fail(csv_path_, json_path_, errno);
+    if (::stat(json_path_.c_str(), &b) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino) break;
+    ::close(jf.fd);  // replaced while we waited: lock the new one
+    jf.fd = -1;
+  }
+  const std::string text = read_all(jf.fd, csv_path_, json_path_);
   nlohmann::json j = nlohmann::json::object();
-  if (fs::exists(json_path_)) {
-    std::ifstream in(json_path_);
-    j = nlohmann::json::parse(in, nullptr, false);
-    if (j.is_discarded() || !j.is_object()) j = nlohmann::json::object();
+  if (!text.empty()) {
+    // A context we cannot read is refused, never replaced: it holds the history of every run
+    // in the CSV, and no bench writes one torn (it is renamed into place whole).
+    j = nlohmann::json::parse(text, nullptr, false);
+    if (j.is_discarded() || !j.is_object())
+      throw std::runtime_error("--out " + csv_path_ + ": its context " + json_path_ +
+                               (j.is_discarded() ? " is not valid JSON" : " is not a JSON object") +
+                               "; nothing was run (repair it, or move it aside to start a new context)");
   }
   if (!j.contains("host_id") || j["host_id"] != ctx.host_id) {
     nlohmann::json runs = j.value("runs", nlohmann::json::array());
@@ -170,17 +342,43 @@ ResultsFile::ResultsFile(const std::string& path, const HostContext& ctx, const 
     j["runs"] = runs;
     if (!other_hosts.empty()) j["other_hosts"] = other_hosts;
   }
+  if (!j.contains("runs") || !j["runs"].is_array()) j["runs"] = nlohmann::json::array();
   j["runs"].push_back(run_entry);
-  const std::string tmp = json_path_ + ".tmp";
-  {
-    std::ofstream out(tmp);
-    out << j.dump(2) << "\n";
-    if (!out) throw std::runtime_error("cannot write " + tmp);
+
+  // A temporary name of our own in the same directory (two benches never share one), written,
+  // flushed to disk and renamed over the context: readers see the old file or the new, whole.
+  const fs::path jp(json_path_);
+  std::string tmpl = (jp.parent_path() / (jp.filename().string() + ".tmp-XXXXXX")).string();
+  Fd tf;
+  tf.fd = ::mkostemp(tmpl.data(), O_CLOEXEC);
+  if (tf.fd < 0) fail(csv_path_, "cannot create a temporary file beside " + json_path_, errno);
+  const std::string out = j.dump(2) + "\n";
+  int err = write_all(tf.fd, out.data(), out.size());
+  if (!err && ::fchmod(tf.fd, creation_mode()) != 0) err = errno;
+  if (!err && ::fsync(tf.fd) != 0) err = errno;
+  if (!err && ::rename(tmpl.c_str(), json_path_.c_str()) != 0) err = errno;
+  if (err) {
+    ::unlink(tmpl.c_str());
+    fail(csv_path_, "cannot write its context " + json_path_, err);
   }
-  fs::rename(tmp, json_path_);
 }
 
-void ResultsFile::append(const std::string& row) { csv_ << row << "\n" << std::flush; }
+void ResultsFile::append(const std::string& row) {
+  // One write(2) of the whole line under the lock; a failed or short write is undone (the file
+  // is cut back to where the row began) so no torn line is left for the next run.
+  const std::string line = row + "\n";
+  FileLock lock(csv_fd_);
+  struct stat st{};
+  if (!lock.held() || ::fstat(csv_fd_, &st) != 0) fail(csv_path_, "cannot append row " + std::to_string(rows_ + 1), errno);
+  if (const int err = write_all(csv_fd_, line.data(), line.size())) {
+    if (::ftruncate(csv_fd_, st.st_size) != 0) {
+    }
+    fail(csv_path_, "cannot append row " + std::to_string(rows_ + 1) + " (" + std::to_string(rows_) +
+                        " rows of this run saved; this row and the rest of the run are not)",
+         err);
+  }
+  ++rows_;
+}
 
 void Table::header(std::ostream& os) const {
   char b[256];

@@ -1,7 +1,7 @@
 // output.hpp — CSV rows, the JSON context file, and the human table (docs/results-format.md).
 #pragma once
 
-#include <fstream>
+#include <cstddef>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -24,18 +24,35 @@ std::string result_name(const RunResult& r);
 
 // ResultsFile: appends rows to a CSV (header written when the file is new) and keeps the JSON
 // context beside it (<stem>.json): host keys once, one `runs` entry per bench call.
+//
+// Nothing lost, nothing torn: every write is checked; the CSV is flock'ed for the header check
+// and for each append (so concurrent benches on one file write one header and whole rows), and
+// the JSON for its whole read-modify-write, which goes through a temporary of its own
+// (mkostemp beside it) renamed into place. A CSV whose last line lacks its newline is cut back
+// to the last newline (with a warning on stderr) before anything is appended. A context that
+// is not a JSON object is refused, never replaced. Errors are std::runtime_error naming
+// "--out <csv>" and what failed (strerror).
 class ResultsFile {
  public:
-  // path: the CSV; created with its directories. Throws std::runtime_error when the existing
-  // file's header is not this schema's (the message names the file).
+  // path: the CSV; created with its directories. Throws when a file cannot be created, read or
+  // written, the existing header is not this schema's, or the context JSON is corrupt.
   ResultsFile(const std::string& path, const HostContext& ctx, const nlohmann::json& run_entry);
+  ~ResultsFile();
+  ResultsFile(const ResultsFile&) = delete;
+  ResultsFile& operator=(const ResultsFile&) = delete;
+  // append(): one row (no newline), written whole and flushed to the file, or not at all: a
+  // failed write is undone and throws (naming the file and how many rows were saved).
   void append(const std::string& row);
   const std::string& csv_path() const noexcept { return csv_path_; }
   const std::string& json_path() const noexcept { return json_path_; }
+  std::size_t rows_saved() const noexcept { return rows_; }
 
  private:
+  void open_csv(const HostContext& ctx, const nlohmann::json& run_entry);
+  void update_context(const HostContext& ctx, const nlohmann::json& run_entry);
   std::string csv_path_, json_path_;
-  std::ofstream csv_;
+  int csv_fd_ = -1;
+  std::size_t rows_ = 0;
 };
 
 // default_results_path(): <dir>/<host_name>/<YYYY-MM-DD>.csv

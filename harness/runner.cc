@@ -11,6 +11,7 @@
 #include <fcntl.h>
 
 #include <algorithm>
+#include <charconv>
 #include <functional>
 #include <cerrno>
 #include <cmath>
@@ -225,7 +226,14 @@ void collect(RunResult& r, const Instance& inst, const RunConfig& cfg, const Are
     r.wakeup.merge(s.wakeup);
   }
   summarize(r, ops, begin, end);
-  const VerifyResult v = inst.verify(a.shared, cfg, tot);
+  VerifyResult v;
+  try {
+    v = inst.verify(a.shared, cfg, tot);
+  } catch (const std::exception& e) {  // e.g. RunConfig::param() of an undeclared key
+    r.status = "error";
+    r.detail = std::string("verify: ") + e.what();
+    return;
+  }
   r.detail = v.detail;
   if (!v.ok) r.status = "verify_failed";
 }
@@ -292,7 +300,17 @@ void run_processes(RunResult& r, const Instance& inst, const RunConfig& cfg, con
   for (int i = 0; i < n; ++i) {
     const int pu = plan.pu_of.empty() ? -1 : plan.pu_of[static_cast<std::size_t>(i)];
     const pid_t pid = fork();
-    if (pid < 0) throw std::system_error(errno, std::generic_category(), "fork");
+    if (pid < 0) {
+      // This configuration cannot have its workers (e.g. RLIMIT_NPROC): kill and reap the ones
+      // already forked; the row says why, and the sweep goes on.
+      const int err = errno;
+      kill_all();
+      reap(true);
+      r.status = "error";
+      r.detail = "cannot fork worker " + std::to_string(i) + " of " + std::to_string(n) + ": " + std::strerror(err) +
+                 " (the " + std::to_string(i) + " already forked were killed and reaped)";
+      return;
+    }
     if (pid == 0)
       worker_main(inst, a.shared, cfg, a.ctl, &a.slots[i], i, pu, topo, gate, pipefd[1], pipefd[0], parent);
     kids[static_cast<std::size_t>(i)].pid = pid;
@@ -457,11 +475,98 @@ void run_threads(RunResult& r, const Instance& inst, const RunConfig& cfg, const
 // ---- the python backend ---------------------------------------------------------------------
 // scripts/mp_backend.py runs the workload with Python's multiprocessing and prints one JSON
 // result. It runs in a process group of its own (so Ctrl-C on the terminal reaches only bench),
-// dies with bench (PR_SET_PDEATHSIG), and on a timeout or a signal the whole group is SIGKILLed.
+// dies with bench (PR_SET_PDEATHSIG; its multiprocessing workers set it too, towards the driver),
+// and on a timeout or a signal the whole group is SIGKILLed. Its output is checked field by
+// field (read_python_result): anything but the documented result is an `error` row.
 
 std::string mp_backend_script() {
   if (const char* p = std::getenv("IPCSYNC_MP_BACKEND")) return p;
   return std::string(IPCSYNC_SOURCE_DIR) + "/scripts/mp_backend.py";
+}
+
+// malformed: the python backend's JSON is not the documented result (scripts/mp_backend.py).
+struct malformed : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+std::string describe_status(int wstatus) {
+  if (WIFSIGNALED(wstatus)) return std::string("killed by signal ") + std::to_string(WTERMSIG(wstatus));
+  return "exit status " + std::to_string(WEXITSTATUS(wstatus));
+}
+
+// excerpt(): the start of the driver's output, printable and short, for a row's detail.
+std::string excerpt(const std::string& text) {
+  std::string e;
+  for (char c : text.substr(0, 80)) e += (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) ? ' ' : c;
+  if (text.size() > 80) e += "...";
+  return "'" + e + "'";
+}
+
+const nlohmann::json& field(const nlohmann::json& o, const char* key, const std::string& where) {
+  const auto it = o.find(key);
+  if (it == o.end()) throw malformed(where + " has no \"" + key + "\"");
+  return *it;
+}
+
+uint64_t u64_field(const nlohmann::json& o, const char* key, const std::string& where) {
+  const nlohmann::json& v = field(o, key, where);
+  if (!v.is_number_unsigned()) throw malformed(where + "." + key + " is not a non-negative integer");
+  return v.get<uint64_t>();
+}
+
+void add_histogram(LogHistogram& h, const nlohmann::json& counts, uint64_t lo, uint64_t hi, const std::string& where) {
+  if (!counts.is_object()) throw malformed(where + " is not an object");
+  for (const auto& [key, count] : counts.items()) {
+    std::size_t bucket = 0;
+    const auto [p, ec] = std::from_chars(key.data(), key.data() + key.size(), bucket);
+    if (key.empty() || ec != std::errc() || p != key.data() + key.size() || bucket >= LogHistogram::kBuckets)
+      throw malformed(where + " has bucket '" + key + "', not 0.." + std::to_string(LogHistogram::kBuckets - 1));
+    if (!count.is_number_unsigned()) throw malformed(where + "[" + key + "] is not a non-negative integer");
+    h.add_bucket(bucket, count.get<uint64_t>(), lo, hi);
+  }
+}
+
+// read_python_result(): fills r from the driver's JSON, checking every field it reads (never
+// operator[] on a key that may be missing); throws malformed naming the first bad one.
+void read_python_result(RunResult& r, const nlohmann::json& res, const RunConfig& cfg) {
+  if (const auto it = res.find("error"); it != res.end()) {
+    // A worker killed by a signal or dying without a word is a crash, as on the other backends.
+    const auto st = res.find("status");
+    r.status = st != res.end() && st->is_string() && st->get<std::string>() == "crashed" ? "crashed" : "error";
+    r.detail = it->is_string() ? it->get<std::string>() : "python backend error: " + it->dump();
+    if (r.detail.empty()) r.detail = "python backend reported an empty error";
+    return;
+  }
+  const nlohmann::json& workers = field(res, "workers", "result");
+  if (!workers.is_array()) throw malformed("result.workers is not an array");
+  if (workers.size() != static_cast<std::size_t>(cfg.procs))
+    throw malformed("result.workers has " + std::to_string(workers.size()) + " entries for --procs " +
+                    std::to_string(cfg.procs));
+  std::vector<uint64_t> ops;
+  uint64_t begin = UINT64_MAX, end = 0;
+  for (std::size_t i = 0; i < workers.size(); ++i) {
+    const nlohmann::json& w = workers[i];
+    const std::string where = "workers[" + std::to_string(i) + "]";
+    if (!w.is_object()) throw malformed(where + " is not an object");
+    ops.push_back(u64_field(w, "ops", where));
+    begin = std::min(begin, u64_field(w, "begin_ns", where));
+    end = std::max(end, u64_field(w, "end_ns", where));
+    const uint64_t lo = u64_field(w, "min_ns", where), hi = u64_field(w, "max_ns", where);
+    add_histogram(r.latency, field(w, "hist", where), lo, hi, where + ".hist");
+    // Optional: wake-up latency (WorkerSlot::wakeup), for workloads that record it.
+    if (w.contains("wake_hist"))
+      add_histogram(r.wakeup, w.at("wake_hist"), u64_field(w, "wake_min_ns", where), u64_field(w, "wake_max_ns", where),
+                    where + ".wake_hist");
+  }
+  const nlohmann::json& verify = field(res, "verify", "result");
+  if (!verify.is_object()) throw malformed("result.verify is not an object");
+  const nlohmann::json& ok = field(verify, "ok", "result.verify");
+  const nlohmann::json& detail = field(verify, "detail", "result.verify");
+  if (!ok.is_boolean()) throw malformed("result.verify.ok is not a boolean");
+  if (!detail.is_string()) throw malformed("result.verify.detail is not a string");
+  summarize(r, ops, begin, end);
+  r.detail = detail.get<std::string>();
+  if (!ok.get<bool>()) r.status = "verify_failed";
 }
 
 void run_python(RunResult& r, const RunConfig& cfg, const PinPlan& plan, SignalGate& gate, double timeout_s) {
@@ -472,12 +577,23 @@ void run_python(RunResult& r, const RunConfig& cfg, const PinPlan& plan, SignalG
   const std::string input = j.dump();
   const std::string script = mp_backend_script();
   int in[2], out[2];
-  if (pipe2(in, O_CLOEXEC) != 0 || pipe2(out, O_CLOEXEC) != 0)
-    throw std::system_error(errno, std::generic_category(), "pipe");
+  if (pipe2(in, O_CLOEXEC) != 0) throw std::system_error(errno, std::generic_category(), "pipe");
+  if (pipe2(out, O_CLOEXEC) != 0) {
+    const int err = errno;
+    close(in[0]);
+    close(in[1]);
+    throw std::system_error(err, std::generic_category(), "pipe");  // this run's error row
+  }
   const pid_t parent = getpid();
   std::fflush(nullptr);
   const pid_t pid = fork();
-  if (pid < 0) throw std::system_error(errno, std::generic_category(), "fork");
+  if (pid < 0) {
+    const int err = errno;
+    for (int fd : {in[0], in[1], out[0], out[1]}) close(fd);
+    r.status = "error";
+    r.detail = std::string("cannot fork the python backend: ") + std::strerror(err);
+    return;
+  }
   if (pid == 0) {
     setpgid(0, 0);
     prctl(PR_SET_PDEATHSIG, SIGKILL);
@@ -539,37 +655,29 @@ void run_python(RunResult& r, const RunConfig& cfg, const PinPlan& plan, SignalG
   const nlohmann::json res = nlohmann::json::parse(text, nullptr, false);
   if (res.is_discarded() || !res.is_object()) {
     r.status = "error";
-    r.detail = WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == 127
-                   ? "cannot run " + cfg.python + " " + script
-                   : "python backend printed no result (exit status " + std::to_string(WEXITSTATUS(wstatus)) + ")";
+    if (WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == 127)
+      r.detail = "cannot run " + cfg.python + " " + script;
+    else if (text.find_first_not_of(" \t\r\n") == std::string::npos)
+      r.detail = "python backend printed no result (" + describe_status(wstatus) + ")";
+    else
+      r.detail = "python backend printed no JSON object (" + describe_status(wstatus) + "): " + excerpt(text);
     return;
   }
-  if (res.contains("error")) {
+  RunResult parsed = r;  // r keeps no half-read numbers when the result is malformed
+  try {
+    read_python_result(parsed, res, cfg);
+    r = std::move(parsed);
+  } catch (const malformed& e) {
     r.status = "error";
-    r.detail = res["error"].get<std::string>();
-    return;
+    r.detail = std::string("python backend printed a malformed result: ") + e.what() + ": " + excerpt(text);
   }
-  std::vector<uint64_t> ops;
-  uint64_t begin = UINT64_MAX, end = 0;
-  for (const auto& w : res["workers"]) {
-    ops.push_back(w["ops"].get<uint64_t>());
-    begin = std::min(begin, w["begin_ns"].get<uint64_t>());
-    end = std::max(end, w["end_ns"].get<uint64_t>());
-    const uint64_t lo = w["min_ns"].get<uint64_t>(), hi = w["max_ns"].get<uint64_t>();
-    for (const auto& [bucket, count] : w["hist"].items())
-      r.latency.add_bucket(std::stoul(bucket), count.get<uint64_t>(), lo, hi);
-    // Optional: wake-up latency (WorkerSlot::wakeup), for workloads that record it.
-    if (w.contains("wake_hist")) {
-      const uint64_t wlo = w.value("wake_min_ns", uint64_t{0}), whi = w.value("wake_max_ns", uint64_t{0});
-      for (const auto& [bucket, count] : w["wake_hist"].items())
-        r.wakeup.add_bucket(std::stoul(bucket), count.get<uint64_t>(), wlo, whi);
-    }
-  }
-  summarize(r, ops, begin, end);
-  r.detail = res["verify"]["detail"].get<std::string>();
-  if (!res["verify"]["ok"].get<bool>()) r.status = "verify_failed";
 }
 
+}  // namespace
+
+namespace {
+void run_one(RunResult& r, const Instance& inst, const RunConfig& cfg, const PinPlan& plan, const Topology& topo,
+             SignalGate& gate, double timeout_s);
 }  // namespace
 
 RunResult run_once(const Instance& inst, const RunConfig& cfg, const PinPlan& plan, const Topology& topo,
@@ -581,9 +689,30 @@ RunResult run_once(const Instance& inst, const RunConfig& cfg, const PinPlan& pl
   r.pus = plan.pu_of;
   r.oversubscribed = plan.oversubscribed;
   r.timestamp = now_iso8601();
+  // Whatever goes wrong in one configuration (a failed pipe, mmap or fork, a workload that reads
+  // a parameter it did not declare, ...) is this row's `error`, and the sweep goes on; only a
+  // signal (interrupted) ends it. Every worker is killed and reaped on the way out.
+  try {
+    run_one(r, inst, cfg, plan, topo, gate, timeout_s);
+  } catch (const interrupted&) {
+    throw;
+  } catch (const std::exception& e) {
+    r.status = "error";
+    r.detail = e.what();
+    // Threads of a failed thread-mode run may still be running on memory about to be freed:
+    // bench must end after this row (as for hung threads).
+    if (cfg.mode == "threads") r.fatal = true;
+  }
+  return r;
+}
+
+namespace {
+
+void run_one(RunResult& r, const Instance& inst, const RunConfig& cfg, const PinPlan& plan, const Topology& topo,
+             SignalGate& gate, double timeout_s) {
   if (inst.python) {
     run_python(r, cfg, plan, gate, timeout_s);
-    return r;
+    return;
   }
   Arena arena(static_cast<std::size_t>(cfg.procs), inst.shared_bytes);
   try {
@@ -593,7 +722,7 @@ RunResult run_once(const Instance& inst, const RunConfig& cfg, const PinPlan& pl
     // that is this row's result, and the matrix goes on.
     r.status = "error";
     r.detail = std::string("setup: ") + e.what();
-    return r;
+    return;
   }
   struct Destroy {
     const Instance& inst;
@@ -604,7 +733,7 @@ RunResult run_once(const Instance& inst, const RunConfig& cfg, const PinPlan& pl
     run_threads(r, inst, cfg, plan, topo, gate, timeout_s, arena);
   else
     run_processes(r, inst, cfg, plan, topo, gate, timeout_s, arena);
-  return r;
 }
 
+}  // namespace
 }  // namespace ipcsync::harness

@@ -69,7 +69,10 @@ struct RunResult {
   bool fatal = false;  // thread mode: hung threads were left behind; the process must end
 };
 
-// run_once(): runs `inst` under `cfg` with `plan`; throws interrupted on a signal.
+// run_once(): runs `inst` under `cfg` with `plan`; throws interrupted on a signal. Anything else
+// that goes wrong in this one configuration (workers that cannot be forked, a setup the backend
+// refuses, malformed output from the python backend, a parameter the workload did not declare)
+// is returned as its `error` row, every worker killed and reaped, so a sweep goes on.
 RunResult run_once(const Instance& inst, const RunConfig& cfg, const PinPlan& plan, const Topology& topo,
                    SignalGate& gate, double timeout_s);
 

@@ -13,6 +13,7 @@
 #include <functional>
 #include <map>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -20,6 +21,12 @@
 #include "harness/histogram.hpp"
 
 namespace ipcsync::harness {
+
+// kMaxWorkers: the most workers one run may have. It is bench's --procs limit (config.cc) and
+// the size of every per-worker array a workload keeps in its shared state; each such array
+// static_asserts that it has a slot per worker, so raising this constant resizes them all
+// instead of letting a larger --procs write past their end.
+inline constexpr int kMaxWorkers = 1024;
 
 // The parameters of one run (one configuration, one repetition).
 struct RunConfig {
@@ -34,9 +41,16 @@ struct RunConfig {
   bool unsafe = false;
   std::string python = "/usr/bin/python3";  // interpreter for the python backend
   std::string fault;  // test-only fault injection (--inject-fault); each workload names its own
+  // param(): the value of workload parameter `k`. The harness fills every parameter the
+  // workload declares (ParamSpec), so an unknown key is a bug (a typo, a parameter not
+  // declared): it throws std::out_of_range naming the key instead of measuring with 0, and the
+  // run becomes an `error` row.
   int64_t param(const std::string& k) const {
     auto it = params.find(k);
-    return it == params.end() ? 0 : it->second;
+    if (it == params.end())
+      throw std::out_of_range("parameter '" + k + "' is not set for workload " + workload +
+                              " (not in its ParamSpec list?)");
+    return it->second;
   }
 };
 

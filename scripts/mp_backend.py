@@ -17,7 +17,8 @@ library only, and prints one JSON result on stdout:
                  }, ...],
      "verify": {"ok": bool, "detail": str}}
 
-or {"error": "..."} (exit status 1). Each workload mirrors its workloads/<name>.cc: the same
+or {"error": "..."} (exit status 1), with "status": "crashed" when a worker was killed by a
+signal or died without a word (bench reports the row as `crashed`, like a C++ worker's). Each workload mirrors its workloads/<name>.cc: the same
 parameters (cfg["params"], named as in its ParamSpec), the same op, the same stop protocol and
 the same verify invariant, with a detail string in the same words. Timing mirrors the C++
 harness: workers are pinned (os.sched_setaffinity) before they touch shared state, held at a
@@ -40,11 +41,14 @@ Where Python has no equivalent of a C++ detail, the nearest faithful form is use
     sentinel per consumer, put after every producer's items are in the pipe.
 """
 
+import ctypes
 import json
 import multiprocessing as mp
 import os
 import queue
+import signal
 import sys
+import threading
 import time
 from typing import Callable, NamedTuple
 
@@ -588,7 +592,9 @@ def producers_of(cfg):
     if n == 1:
         return 1
     if p > 0:
-        return p if p < n else n - 1
+        if p >= n:  # as queue_pipeline.cc validate(): never clamped
+            raise ValueError(f"--producers: {p} producers leave no consumer at --procs {n}")
+        return p
     return n // 2
 
 
@@ -1026,12 +1032,44 @@ WORKLOADS = {
 
 
 # ---- harness ---------------------------------------------------------------------------------
+# Nothing of this script may outlive bench. bench starts the driver (this interpreter) with
+# PR_SET_PDEATHSIG(SIGKILL), so a `kill -9` of bench kills the driver; but the workers' parent is
+# the driver, so each worker asks for SIGKILL on the death of its own parent too
+# (die_with_parent). PDEATHSIG fires when the parent *thread* that forked ends: multiprocessing
+# forks from the driver's main thread, which lives until the driver exits, so it fires exactly
+# when the driver dies. Where prctl is unavailable, a watcher thread polls os.getppid() instead;
+# the driver itself also checks, in its wait loop, that bench (its parent) is still there.
+
+PR_SET_PDEATHSIG = 1
+
+
+def set_pdeathsig(sig=signal.SIGKILL):
+    """prctl(PR_SET_PDEATHSIG, sig) through ctypes; False where it is unavailable."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        return libc.prctl(PR_SET_PDEATHSIG, int(sig), 0, 0, 0) == 0
+    except (OSError, AttributeError):
+        return False
+
+
+def die_with_parent(parent_pid):
+    """Called first thing in a worker: die when the driver (parent_pid) dies."""
+    if not set_pdeathsig():
+        def watch():
+            while os.getppid() == parent_pid:
+                time.sleep(0.2)
+            os._exit(97)
+        threading.Thread(target=watch, daemon=True).start()
+    if os.getppid() != parent_pid:  # the driver died before prctl took effect
+        os._exit(97)
+
 
 def hist_json(h):
     return h.counts, h.lo or 0, h.hi
 
 
-def worker(idx, pu, cfg, sh, ctl, results):
+def worker(idx, pu, cfg, sh, ctl, results, driver_pid):
+    die_with_parent(driver_pid)
     try:
         if pu >= 0:
             os.sched_setaffinity(0, {pu})
@@ -1052,10 +1090,13 @@ def worker(idx, pu, cfg, sh, ctl, results):
 
 def drive(cfg, ctl, procs, results):
     """The warm-up -> measure -> stop timeline (harness drive_phases) while collecting every
-    worker's result. Returns the results in index order, or the first error: a worker that
-    reports an error or dies without a word ends the run at once, and the others (perhaps
-    blocked on it) are killed. bench's watchdog bounds the whole."""
+    worker's result. Returns the results in index order and None, or None and the first
+    failure as a result dict: a worker that reports an error ({"error"}) or dies without a word
+    ({"error", "status": "crashed"}, as a C++ worker killed by a signal) ends the run at once,
+    and the others (perhaps blocked on it) are killed. bench's watchdog bounds the whole; if
+    bench itself disappears (its pid is no longer our parent), everything is killed at once."""
     phase = ctl["phase"]
+    bench_pid = cfg.get("_bench_pid")
     timed = not cfg.get("ops_per_worker")
     t_measure = time.monotonic() + cfg["warmup_s"]
     t_stop = t_measure + (cfg["duration_s"] if timed else 0)
@@ -1070,15 +1111,32 @@ def drive(cfg, ctl, procs, results):
         try:
             g = results.get(timeout=min(max(deadline - now, 0), 0.1))
         except queue.Empty:  # a phase deadline, or look for a worker that died without a word
+            if bench_pid is not None and os.getppid() != bench_pid:  # bench is gone
+                for p in procs:
+                    if p.is_alive():
+                        p.kill()
+                os._exit(1)
             dead = [i for i, p in enumerate(procs) if i not in got and p.exitcode not in (None, 0)]
             if not dead:
                 continue
-            g = {"index": dead[0], "error": f"worker {dead[0]} died (exit code {procs[dead[0]].exitcode})"}
+            code = procs[dead[0]].exitcode
+            if code < 0:
+                try:
+                    name = signal.Signals(-code).name
+                except ValueError:
+                    name = "?"
+                why = f"killed by signal {-code} ({name})"
+            else:
+                why = f"exited with status {code} without reporting a result"
+            g = {"index": dead[0], "error": f"worker {dead[0]} {why}", "status": "crashed"}
         if "error" in g:
             for p in procs:
                 if p.is_alive():
                     p.kill()
-            return None, g["error"]
+            failure = {"error": g["error"]}
+            if "status" in g:
+                failure["status"] = g["status"]
+            return None, failure
         got[g["index"]] = g
     return [got[i] for i in range(len(procs))], None
 
@@ -1091,7 +1149,8 @@ def run(cfg):
     ctl = {"ready": mp.Semaphore(0), "go": mp.Event(), "phase": mp.RawValue("i", WARMUP)}
     results = mp.Queue()
     pus = cfg.get("pus") or []
-    procs = [mp.Process(target=worker, args=(i, pus[i] if pus else -1, cfg, sh, ctl, results))
+    driver = os.getpid()
+    procs = [mp.Process(target=worker, args=(i, pus[i] if pus else -1, cfg, sh, ctl, results, driver))
              for i in range(n)]
     for p in procs:
         p.start()
@@ -1103,7 +1162,7 @@ def run(cfg):
     for p in procs:
         p.join()
     if error:
-        return {"error": error}
+        return error
     per_worker = [g["ops"] + g["warm_ops"] for g in got]
     totals = Totals(sum(g["warm_ops"] for g in got), sum(g["ops"] for g in got), per_worker)
     ok, detail = wl.verify(cfg, sh, totals)
@@ -1113,8 +1172,15 @@ def run(cfg):
 
 
 def main():
+    # bench is our parent; it started us with PR_SET_PDEATHSIG, set it again in case we were
+    # started some other way, and remember bench's pid for the driver's wait loop.
+    set_pdeathsig()
+    bench_pid = os.getppid()
     try:
         cfg = json.load(sys.stdin)
+        if not isinstance(cfg, dict):
+            raise ValueError("the run configuration is not a JSON object")
+        cfg["_bench_pid"] = bench_pid
         wl = WORKLOADS.get(cfg.get("workload"))
         if wl is None:
             raise ValueError(f"python backend has no workload {cfg.get('workload')!r}")

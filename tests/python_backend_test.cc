@@ -77,7 +77,9 @@ std::vector<PythonPair> python_pairs() {
   for (const auto& def : ipcsync::harness::Registry::get().all())
     for (const auto& prim : def.python_primitives) {
       ipcsync::harness::RunConfig cfg;
+      cfg.workload = def.name;
       cfg.procs = 3;
+      for (const auto& p : def.params) cfg.params[p.name] = p.def;  // as bench fills them
       if (def.validate && !def.validate(cfg).empty()) cfg.procs = 2;  // pingpong: pairs
       out.push_back({def.name, prim, cfg.procs});
     }

@@ -82,7 +82,7 @@ TEST_CASE("timeouts: ordinary and zero and negative durations", "[timeout][futex
   CHECK(w < mono_clock::now() + 3s);
 }
 
-TEST_CASE("timeouts: NaN is invalid_argument; integer timeouts never throw", "[timeout][futex][errors]") {
+TEST_CASE("timeouts: NaN is invalid_argument and integer timeouts never throw", "[timeout][futex][errors]") {
   CHECK_THROWS_AS(timeout_deadline(rt(v_nan)), std::invalid_argument);
   CHECK_THROWS_AS(deadline_after(std::chrono::duration<double>(rt(v_nan))), std::invalid_argument);
   constexpr auto one = 1s;  // (duration's converting constructors are not noexcept themselves)

@@ -6,6 +6,7 @@
 // fetch_add. Each worker also tallies its own draws per bin, privately, and publishes them when
 // it stops. Verify: every bin equals the sum of the workers' tallies for it (so the bins sum to
 // the ops done) and the lock ended unlocked.
+#include <type_traits>
 #include <atomic>
 #include <mutex>
 #include <new>
@@ -17,7 +18,6 @@ namespace ipcsync::harness {
 namespace {
 
 constexpr std::size_t kMaxBins = 64;
-constexpr std::size_t kMaxWorkers = 1024;  // bench's --procs limit
 
 template <class A>
 struct Shared {
@@ -26,6 +26,8 @@ struct Shared {
     uint64_t bins[kMaxBins];
   };
   Tally tally[kMaxWorkers];
+  static_assert(std::extent_v<decltype(tally)> >= static_cast<std::size_t>(kMaxWorkers),
+                "a slot per worker: --procs goes up to kMaxWorkers (harness/workload.hpp)");
 };
 
 template <class A>

@@ -13,6 +13,7 @@
 // classifies each round (warm-up, measured, stop) before it arrives, so everyone does the
 // same rounds and stops after the same barrier. Verify: no invariant or permutation error,
 // one action per round, the barrier not broken, and every worker did the same rounds.
+#include <type_traits>
 #include <atomic>
 #include <new>
 
@@ -22,7 +23,7 @@
 namespace ipcsync::harness {
 namespace {
 
-constexpr int kMaxWorkers = 1024;  // bench's --procs limit
+static_assert(kMaxWorkers % 64 == 0, "the phase masks hold kMaxWorkers bits in whole words");
 constexpr int kMaskWords = kMaxWorkers / 64;
 enum : uint32_t { kWarm = 0, kMeasured = 1, kStop = 2 };
 
@@ -42,6 +43,8 @@ struct Shared {
     std::atomic<uint64_t> phases{0};  // phases this worker has finished
   };
   Done done[kMaxWorkers];
+  static_assert(std::extent_v<decltype(done)> >= static_cast<std::size_t>(kMaxWorkers),
+                "a slot per worker: --procs goes up to kMaxWorkers (harness/workload.hpp)");
 };
 
 template <class Bar>

@@ -26,6 +26,7 @@
 // Verify: for every producer, items consumed == items put and the sums are those of 0..put-1
 // (each item consumed exactly once); no order error, no torn item, no early join; the buffer is
 // empty (and for joinable_queue no task unfinished).
+#include <type_traits>
 #include <algorithm>
 #include <array>
 #include <atomic>
@@ -43,7 +44,6 @@
 namespace ipcsync::harness {
 namespace {
 
-constexpr int kMaxWorkers = 1024;                // bench's --procs limit
 constexpr uint32_t kMaxCapacity = 1 << 16;       // as queue_pipeline's --capacity
 constexpr std::size_t kMaxRingBytes = 4u << 20;  // capacity x msg-size at most 4 MiB
 constexpr int kProducerShift = 48;               // tag: producer << 48 | measured << 47 | seq
@@ -194,6 +194,8 @@ struct Common {
   alignas(64) std::atomic<uint32_t> producers_left{0};
   alignas(64) std::atomic<uint64_t> order_errors{0}, torn{0}, early_joins{0};
   PerProducer per[kMaxWorkers];
+  static_assert(std::extent_v<decltype(per)> >= static_cast<std::size_t>(kMaxWorkers),
+                "a slot per worker: --procs goes up to kMaxWorkers (harness/workload.hpp)");
 };
 constexpr std::size_t kRingOffset = (sizeof(Common) + 63) / 64 * 64;
 

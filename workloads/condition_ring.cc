@@ -9,6 +9,7 @@
 // last --ops) raises a stop flag and notifies every Condition, releasing everyone. Verify: the
 // pass counter equals the ops done, every pass found the turn it expected, and no worker took
 // more than one turn more than another (a ring is fair by construction).
+#include <type_traits>
 #include <algorithm>
 #include <atomic>
 #include <mutex>
@@ -20,7 +21,6 @@
 namespace ipcsync::harness {
 namespace {
 
-constexpr int kMaxWorkers = 1024;  // bench's --procs limit
 
 template <class L, class C>
 struct Shared {
@@ -33,6 +33,8 @@ struct Shared {
   uint32_t stop = 0;
   uint64_t errors = 0;
   C cond[kMaxWorkers];
+  static_assert(std::extent_v<decltype(cond)> >= static_cast<std::size_t>(kMaxWorkers),
+                "a slot per worker: --procs goes up to kMaxWorkers (harness/workload.hpp)");
 };
 
 template <class L, class C>

@@ -14,6 +14,7 @@
 // ends with a stop item that every stage forwards before it exits. One op is one item through
 // one stage. Verify: no item out of order, skipped or handled out of stage order, and every
 // stage handled the same items.
+#include <type_traits>
 #include <atomic>
 #include <new>
 
@@ -23,7 +24,6 @@
 namespace ipcsync::harness {
 namespace {
 
-constexpr int kMaxWorkers = 1024;  // bench's --procs limit
 enum : uint32_t { kWarm = 0, kMeasured = 1, kStop = 2 };
 
 struct Item {
@@ -46,6 +46,8 @@ struct Shared {
     for (Link<E>& l : links) l.freed.set();
   }
   Link<E> links[kMaxWorkers];  // links[i]: into stage i (links[0] unused)
+  static_assert(std::extent_v<decltype(links)> >= static_cast<std::size_t>(kMaxWorkers),
+                "a slot per worker: --procs goes up to kMaxWorkers (harness/workload.hpp)");
   alignas(64) std::atomic<uint64_t> order_errors{0};
 };
 

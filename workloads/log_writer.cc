@@ -1,9 +1,10 @@
 // workloads/log_writer.cc — the guide's concurrent log ("Log Concurrente"): N processes append
 // lines to one real file, a Lock keeping each line whole.
 //
-// init() creates a file with a unique name under $TMPDIR (or /tmp), opened O_APPEND, which
-// every worker inherits; destroy() closes and removes it. Each op writes one line of
-// --line-bytes bytes, in three write(2) calls as a logger writing its fields would — a header
+// init() creates an unnamed file under $TMPDIR (or /tmp) — O_TMPFILE, or mkostemp and an
+// immediate unlink — opened O_APPEND, which every worker inherits; nothing is left behind even
+// if bench is killed with SIGKILL. verify reads it back through that fd; destroy() closes it.
+// Each op writes one line of --line-bytes bytes, in three write(2) calls as a logger writing its fields would — a header
 // (worker id and the worker's sequence number 0, 1, 2...), a body derived from both, and a
 // trailer with a checksum of the rest — all while holding the primitive (a Lock, or a
 // Semaphore(1) as a binary semaphore). Then --think-ns outside. Verify reads the file back:
@@ -18,7 +19,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <fstream>
+#include <ios>
 #include <new>
 #include <stdexcept>
 #include <string>
@@ -81,6 +82,28 @@ void write_all(int fd, const char* p, std::size_t n) {
   }
 }
 
+// FdReader: reads the log back from offset 0 through the workers' own fd (the file has no name
+// to open), with the read()/gcount() shape of std::istream.
+struct FdReader {
+  int fd;
+  off_t off = 0;
+  std::streamsize n = 0;
+  bool failed = false;
+  bool read(char* p, int len) {
+    n = 0;
+    while (n < len) {
+      const ssize_t r = ::pread(fd, p + n, static_cast<std::size_t>(len - n), off);
+      if (r < 0 && errno == EINTR) continue;
+      if (r < 0) failed = true;
+      if (r <= 0) break;
+      n += r;
+      off += r;
+    }
+    return n == len;
+  }
+  std::streamsize gcount() const { return n; }
+};
+
 template <class M>
 Instance make_log_writer() {
   using S = Shared<M>;
@@ -89,11 +112,21 @@ Instance make_log_writer() {
   in.init = [](void* p, const RunConfig&) {
     auto* s = ::new (p) S();
     const char* dir = std::getenv("TMPDIR");
-    std::string tmpl = std::string(dir && *dir ? dir : "/tmp") + "/ipcsync-log_writer-XXXXXX";
+    const std::string d = dir && *dir ? dir : "/tmp";
+    std::string tmpl = d + "/ipcsync-log_writer-XXXXXX";
     if (tmpl.size() >= sizeof s->path) throw std::runtime_error("log_writer: $TMPDIR is too long");
+    // The file never outlives the run, even when bench is killed with SIGKILL: it has no name
+    // (O_TMPFILE), or its name is removed at once (file systems without O_TMPFILE). The fd,
+    // inherited by every worker across fork, and the verify step's pread keep it alive.
+    s->fd = ::open(d.c_str(), O_TMPFILE | O_RDWR | O_APPEND | O_CLOEXEC, 0600);
+    if (s->fd >= 0) {
+      std::snprintf(s->path, sizeof s->path, "%s/(unnamed O_TMPFILE)", d.c_str());
+      return;
+    }
     std::memcpy(s->path, tmpl.c_str(), tmpl.size() + 1);
     s->fd = mkostemp(s->path, O_APPEND | O_CLOEXEC);
     if (s->fd < 0) throw std::system_error(errno, std::generic_category(), std::string("log_writer: mkostemp ") + s->path);
+    ::unlink(s->path);
   };
   in.body = [](void* p, WorkerEnv& env) {
     auto* s = static_cast<S*>(p);
@@ -132,7 +165,7 @@ Instance make_log_writer() {
   in.verify = [](void* p, const RunConfig& cfg, const Totals& t) {
     auto* s = static_cast<S*>(p);
     const int len = static_cast<int>(cfg.param("line_bytes"));
-    std::ifstream f(s->path, std::ios::binary);
+    FdReader f{s->fd};
     std::vector<uint64_t> next(static_cast<std::size_t>(cfg.procs), 0);
     uint64_t lines = 0, bad = 0, out_of_order = 0, missing = 0;
     std::vector<char> want(static_cast<std::size_t>(len) + 1), got(static_cast<std::size_t>(len) + 1, '\0');
@@ -155,7 +188,7 @@ Instance make_log_writer() {
     }
     for (int w = 0; w < cfg.procs; ++w)
       if (next[static_cast<std::size_t>(w)] != t.per_worker_ops[static_cast<std::size_t>(w)]) ++missing;
-    const bool opened = f.is_open() || s->fd < 0;
+    const bool opened = !f.failed;
     VerifyResult r;
     r.ok = opened && bad == 0 && out_of_order == 0 && missing == 0 && lines == t.warm_ops + t.ops;
     r.detail = "lines=" + std::to_string(lines) + " expected=" + std::to_string(t.warm_ops + t.ops) +
@@ -165,10 +198,7 @@ Instance make_log_writer() {
   };
   in.destroy = [](void* p) {
     auto* s = static_cast<S*>(p);
-    if (s->fd >= 0) {
-      ::close(s->fd);
-      ::unlink(s->path);
-    }
+    if (s->fd >= 0) ::close(s->fd);
     s->~S();
   };
   return in;

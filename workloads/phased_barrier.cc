@@ -24,6 +24,7 @@
 // next, as each worker sees it: work plus waiting). Verify: no phase or permutation error,
 // every round's bitmap completed, one action per round, every worker did the same rounds, the
 // barrier not broken.
+#include <type_traits>
 #include <atomic>
 #include <mutex>
 #include <new>
@@ -34,7 +35,7 @@
 namespace ipcsync::harness {
 namespace {
 
-constexpr int kMaxWorkers = 1024;  // bench's --procs limit
+static_assert(kMaxWorkers % 64 == 0, "the phase masks hold kMaxWorkers bits in whole words");
 constexpr int kMaskWords = kMaxWorkers / 64;
 constexpr int kSkipEvery = 8;  // skip_wait fault: worker 0 skips one wait in this many rounds
 enum : uint32_t { kWarm = 0, kMeasured = 1, kStop = 2 };
@@ -131,6 +132,8 @@ struct Shared {
     std::atomic<uint64_t> phases{0};  // phases this worker has finished
   };
   Done done[kMaxWorkers];
+  static_assert(std::extent_v<decltype(done)> >= static_cast<std::size_t>(kMaxWorkers),
+                "a slot per worker: --procs goes up to kMaxWorkers (harness/workload.hpp)");
 };
 
 template <class Bar>

@@ -86,9 +86,8 @@ struct EventMsg {
 
 template <class L, class C>
 struct ConditionMsg {
-  ConditionMsg() { ::new (&cond) C(lock); }
   L lock;
-  C cond{lock};
+  C cond{lock};  // constructed once, bound to `lock` (declared first, so constructed first)
   alignas(64) uint32_t turn = 0;  // 1: ping in flight, 0: pong back (under lock)
   void ping() {
     std::scoped_lock g(lock);

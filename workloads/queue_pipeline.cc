@@ -13,6 +13,7 @@
 // producer counts and sequence sums to shared totals. Verify: for every producer, items
 // consumed == items put and the sequence sum is 0+1+...+(put-1) — every item consumed exactly
 // once — and no order violation.
+#include <type_traits>
 #include <atomic>
 #include <cstdio>
 #include <memory>
@@ -26,7 +27,6 @@
 namespace ipcsync::harness {
 namespace {
 
-constexpr int kMaxWorkers = 1024;  // bench's --procs limit
 constexpr uint32_t kMaxCapacity = 1 << 16;
 
 struct Item {
@@ -46,15 +46,32 @@ struct Shared {
   std::atomic<uint32_t> dropped{0};  // drop_item fault: set by the consumer that lost its item
   char init_error[160] = {};  // the queue's constructor failed (e.g. a POSIX mqueue limit): why
   PerProducer per[kMaxWorkers];
+  static_assert(std::extent_v<decltype(per)> >= static_cast<std::size_t>(kMaxWorkers),
+                "a slot per worker: --procs goes up to kMaxWorkers (harness/workload.hpp)");
   alignas(64) unsigned char queue[1];  // Q::bytes_for(capacity) bytes start here
   Q& q() { return *std::launder(reinterpret_cast<Q*>(queue)); }
 };
 
+// producers_of(): the producer count of a configuration validate() accepted: the single process
+// of --procs 1 is both, --producers 0 means half, else --producers (at most --procs - 1: the
+// rest consume).
 int producers_of(const RunConfig& cfg) {
   const int p = static_cast<int>(cfg.param("producers"));
   if (cfg.procs == 1) return 1;
-  if (p > 0) return p < cfg.procs ? p : cfg.procs - 1;
+  if (p > 0) return p;
   return cfg.procs / 2;
+}
+
+// validate(): --producers must leave a consumer (never silently clamped to --procs - 1).
+std::string validate(const RunConfig& cfg) {
+  const int64_t p = cfg.param("producers");
+  if (cfg.procs == 1 && p > 1)
+    return "--producers: " + std::to_string(p) + " producers need --procs of at least " + std::to_string(p + 1) +
+           " (got 1; --procs 1 runs one process that both puts and gets)";
+  if (cfg.procs > 1 && p >= cfg.procs)
+    return "--producers: " + std::to_string(p) + " producers leave no consumer at --procs " +
+           std::to_string(cfg.procs) + " (at most " + std::to_string(cfg.procs - 1) + ")";
+  return "";
 }
 
 template <class Q>
@@ -203,6 +220,7 @@ IPCSYNC_WORKLOAD([] {
   d.python_primitives = {"queue"};
   d.faults = {"drop_item"};
   d.make = make;
+  d.validate = validate;
   return d;
 }());
 

@@ -13,6 +13,7 @@
 // reading. Verify: no violation; the maximum is exactly the highest reading any sensor took
 // and the minimum the lowest (0, the initial reading, included); min <= current <= max at
 // the end; every lock unlocked.
+#include <type_traits>
 #include <algorithm>
 #include <atomic>
 #include <mutex>
@@ -24,7 +25,6 @@
 namespace ipcsync::harness {
 namespace {
 
-constexpr int kMaxWorkers = 1024;  // bench's --procs limit
 constexpr int64_t kRange = 400;    // readings in -kRange..kRange tenths of a degree
 constexpr uint32_t kLoseEvery = 64;  // lose_update fault: one reading in this many
 
@@ -36,6 +36,8 @@ struct Shared {
     int64_t lo = 0, hi = 0;  // this sensor's own extremes (0: the initial reading)
   };
   Seen seen[kMaxWorkers];
+  static_assert(std::extent_v<decltype(seen)> >= static_cast<std::size_t>(kMaxWorkers),
+                "a slot per worker: --procs goes up to kMaxWorkers (harness/workload.hpp)");
 };
 
 template <class V>

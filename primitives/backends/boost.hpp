@@ -28,6 +28,19 @@
 //     holding one (a Lock, or inside an Event/Barrier/message_queue operation) deadlocks the
 //     others, as in Python; owner_died()/recoveries() stay false/0.
 //   * Lock is released by its holder only (release() by another thread throws not_owner).
+//   * Semaphore has no value() (interprocess_semaphore cannot report its count; Python's
+//     get_value() is also unavailable on some platforms). BoundedSemaphore::value() is its
+//     shadow count.
+//
+// Promises kept as on every backend (tests/conformance_*_test.cc): float timeouts follow
+// backends/timeout.hpp (negative: a poll, NaN: std::invalid_argument, huge or +inf: forever);
+// deadlines more than 100 years away wait without a timeout (unbounded(): Boost's ptime ->
+// timespec conversion overflows past 2262); Semaphore(n) with n above 2^31-1 (Python's
+// Semaphore(-1) as uint32_t) is std::invalid_argument, not interprocess_exception; a post past
+// the maximum is over_release; Condition::notify(n) makes at most n wait()s return true
+// (generic.hpp).
+// Promises broken (named by the conformance suite): "any process may release a Lock";
+// Semaphore::get_value(); a Condition on an RLock.
 //
 // Placement: objects live in place in a shared mapping, constructed before fork. The message
 // queue must have a name (Boost creates it as a shm_open() segment, /dev/shm/ipcsync-mq.<pid>.<n>);
@@ -66,11 +79,20 @@
 #include "backends/generic.hpp"
 #include "backends/guarded.hpp"
 #include "backends/message_queue.hpp"
+#include "backends/timeout.hpp"
 #include "ipcsync/futex.hpp"
 
 namespace ipcsync::boost_ipc {
 
 namespace bip = ::boost::interprocess;
+
+// unbounded(until): true for kNoDeadline and for deadlines more than 100 years away, which the
+// backend waits for without a timeout: Boost converts a ptime to a timespec through a 64-bit
+// nanosecond count since 1970, which overflows for instants past 2262 — a deadline_after()
+// of ~250 years or more would become a deadline in the past and return at once.
+inline bool unbounded(deadline until) noexcept {
+  return until == kNoDeadline || until - mono_clock::now() > std::chrono::hours(24 * 365 * 100);
+}
 
 inline ::boost::posix_time::ptime to_ptime(deadline until) {
   const auto left = std::chrono::duration_cast<std::chrono::microseconds>(until - mono_clock::now());
@@ -109,7 +131,7 @@ class BasicMutex {
   }
   int try_lock() { return m_.get().try_lock() ? generic::kOk : generic::kBusy; }
   int lock_until(deadline until) {
-    if (until == kNoDeadline) return lock();
+    if (unbounded(until)) return lock();
     return m_.get().timed_lock(to_ptime(until)) ? generic::kOk : generic::kTimedOut;
   }
   void unlock() { m_.get().unlock(); }
@@ -128,7 +150,7 @@ class Cond {
   int wait_until(Mutex& m, deadline until) {
     bip::scoped_lock<bip::interprocess_mutex> g(m.native(), bip::accept_ownership);
     bool woken = true;
-    if (until == kNoDeadline)
+    if (unbounded(until))
       c_.get().wait(g);
     else
       woken = c_.get().timed_wait(g, to_ptime(until));
@@ -216,7 +238,10 @@ class alignas(64) RLock : public generic::RLock<detail::RecursiveMutex> {};
 // boost_ipc::Semaphore — interprocess_semaphore. alignas(64), sizeof == 64.
 class alignas(64) Semaphore {
  public:
-  explicit Semaphore(uint32_t value = 1) : s_(value) {}
+  // kMaxValue: as posix::Semaphore's; a larger initial value (Python's Semaphore(-1) as
+  // uint32_t) is std::invalid_argument, not Boost's interprocess_exception.
+  static constexpr uint32_t kMaxValue = 0x7fffffff;
+  explicit Semaphore(uint32_t value = 1) : s_(checked(value)) {}
   Semaphore(const Semaphore&) = delete;
   Semaphore& operator=(const Semaphore&) = delete;
 
@@ -226,22 +251,40 @@ class alignas(64) Semaphore {
   }
   bool try_acquire() { return s_.get().try_wait(); }
   bool acquire_until(deadline until) {
-    if (until == kNoDeadline) return acquire();
+    if (unbounded(until)) return acquire();
     return s_.get().timed_wait(to_ptime(until));
   }
   template <class Rep, class Period>
   bool acquire_for(std::chrono::duration<Rep, Period> t) {
     return acquire_until(deadline_after(t));
   }
+  // acquire(blocking, timeout_s): Python's signature (timeout.hpp).
+  bool acquire(bool blocking, double timeout_s = backend::kForever) {
+    if (!blocking) return try_acquire();
+    return acquire_until(backend::deadline_in(timeout_s));
+  }
+  // release(k): a post past kMaxValue (sem_post's EOVERFLOW inside Boost) is over_release.
   void release(uint32_t k = 1) {
     if (k < 1) throw std::invalid_argument("boost_ipc::Semaphore::release(k): k must be >= 1");
-    for (uint32_t i = 0; i < k; ++i) s_.get().post();
+    for (uint32_t i = 0; i < k; ++i) {
+      try {
+        s_.get().post();
+      } catch (const bip::interprocess_exception&) {
+        throw over_release("boost_ipc::Semaphore::release(): count would exceed the maximum");
+      }
+    }
   }
   void lock() { acquire(); }
   bool try_lock() { return try_acquire(); }
   void unlock() { release(); }
 
  private:
+  static uint32_t checked(uint32_t value) {
+    if (value > kMaxValue)
+      throw std::invalid_argument("boost_ipc::Semaphore: initial value " + std::to_string(value) +
+                                  " above the maximum " + std::to_string(kMaxValue) + " (a negative value?)");
+    return value;
+  }
   detail::Embedded<bip::interprocess_semaphore> s_;
 };
 

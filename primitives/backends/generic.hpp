@@ -24,6 +24,7 @@
 // pthread_cond_destroy() waits for waiters to leave — forever, if one was killed inside wait().
 #pragma once
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <chrono>
@@ -34,10 +35,14 @@
 #include <type_traits>
 #include <utility>
 
+#include "backends/timeout.hpp"
 #include "ipcsync/errors.hpp"
 #include "ipcsync/futex.hpp"
 
 namespace ipcsync::generic {
+
+using backend::deadline_in;
+using backend::kForever;
 
 inline constexpr int kOk = 0;
 inline constexpr int kOwnerDied = EOWNERDEAD;
@@ -95,6 +100,12 @@ class alignas(64) Lock {
   template <class Rep, class Period>
   bool acquire_for(std::chrono::duration<Rep, Period> timeout) {
     return acquire_until(deadline_after(timeout));
+  }
+  // acquire(blocking, timeout_s): Python's signature (timeout.hpp: negative polls, NaN throws
+  // std::invalid_argument, huge or +inf waits forever; blocking=false ignores the timeout).
+  bool acquire(bool blocking, double timeout_s = kForever) {
+    if (!blocking) return try_acquire();
+    return acquire_until(deadline_in(timeout_s));
   }
 
   // Lock::release(): unlocks. Throws over_release when unlocked, not_owner when another thread
@@ -194,6 +205,12 @@ class alignas(64) RLock {
   template <class Rep, class Period>
   bool acquire_for(std::chrono::duration<Rep, Period> timeout) {
     return acquire_until(deadline_after(timeout));
+  }
+  // acquire(blocking, timeout_s): Python's signature (timeout.hpp: negative polls, NaN throws
+  // std::invalid_argument, huge or +inf waits forever; blocking=false ignores the timeout).
+  bool acquire(bool blocking, double timeout_s = kForever) {
+    if (!blocking) return try_acquire();
+    return acquire_until(deadline_in(timeout_s));
   }
 
   // RLock::release(): drops one level; at depth 0 unlocks. Throws not_owner when the calling
@@ -307,6 +324,12 @@ class alignas(64) BoundedSemaphore {
   bool acquire_for(std::chrono::duration<Rep, Period> timeout) {
     return acquire_until(deadline_after(timeout));
   }
+  // acquire(blocking, timeout_s): Python's signature (timeout.hpp: negative polls, NaN throws
+  // std::invalid_argument, huge or +inf waits forever; blocking=false ignores the timeout).
+  bool acquire(bool blocking, double timeout_s = kForever) {
+    if (!blocking) return try_acquire();
+    return acquire_until(deadline_in(timeout_s));
+  }
 
   // BoundedSemaphore::release(k): adds k permits. Throws over_release (changing nothing) when
   // the count would exceed the bound, std::invalid_argument when k < 1.
@@ -355,18 +378,23 @@ class alignas(64) BoundedSemaphore {
 // generic::Condition<C, L> — a condition variable C bound to a lock L (a generic::Lock or
 // generic::RLock whose mutex C can wait with), multiprocessing.Condition's semantics.
 //
-// State: its own L (used when no lock is given), C, the number of registered waiters (changed
-// under the lock), and the link to an external lock as a self-relative byte offset (never a
-// pointer), so an external lock must live in the same mapping.
+// State: its own L (used when no lock is given), C, the number of registered waiters, the
+// pending notifications ("tokens") and a notify sequence (all changed under the lock), and the
+// link to an external lock as a self-relative byte offset (never a pointer), so an external
+// lock must live in the same mapping.
 //
 //   caller holds the lock? | wait(timeout)                               | notify(n) / notify_all()
 //   -----------------------+---------------------------------------------+---------------------------
-//   yes                    | releases it (an RLock at any depth: all of  | wakes up to n / all
-//                          | it), blocks until notified or the deadline, | waiters (signal n times,
-//                          | re-acquires it (restoring the depth); true, | or broadcast when n covers
-//                          | false on timeout                            | them); none: a no-op
+//   yes                    | releases it (an RLock at any depth: all of  | grants up to n tokens to
+//                          | it), blocks until it takes a token or the   | the waiters not yet granted
+//                          | deadline, re-acquires it (restoring the     | one and wakes them (signal
+//                          | depth); true, false on timeout              | per token, or broadcast);
+//                          |                                             | none waiting: a no-op
 //   no                     | throws not_owner                            | throws not_owner
-// Wake-ups may be spurious (as pthread_cond_wait's): wait in a loop on the predicate.
+// notify(n) makes at most n wait()s return true, as Python promises: a wait() returns true only
+// by taking a token, and only a waiter registered before that notify() may take it. A spurious
+// wake-up of C (pthread_cond_wait may return without a signal, e.g. after a signal handler
+// ran) takes no token and waits again, so it never turns into a true return.
 // Memory ordering: for processes X and Y, X's writes before notify() (and before its release of
 //   the lock) are visible to Y once Y's wait() returns — Y re-acquired the lock X released.
 // Owner death (robust mutex only): a holder dying while others wait hands the lock to the next
@@ -402,18 +430,30 @@ class alignas(64) Condition {
   // notified or the deadline, re-acquires it; false when the deadline passed. Throws not_owner
   // if the caller does not hold the lock.
   bool wait() { return wait_until(kNoDeadline); }
-  bool wait(double timeout_s) {
-    return timeout_s < 0 ? wait() : wait_for(std::chrono::duration<double>(timeout_s));
-  }
+  // wait(timeout_s): Python's signature (timeout.hpp: negative polls, NaN throws).
+  bool wait(double timeout_s) { return wait_until(deadline_in(timeout_s)); }
   bool wait_until(deadline until) {
     L& l = get_lock();
     require_owned(l, "Condition::wait()");
     waiters_.fetch_add(1, std::memory_order_relaxed);
+    const uint16_t seq = seq_;  // notifications before this one are not ours
     const uint32_t saved = l.prepare_wait();
-    const int rc = c_.wait_until(l.wait_mutex(), until);
-    l.finish_wait(saved, rc);
+    bool got = false;
+    int died = kOk;  // kOwnerDied once a re-acquisition took the mutex from a dead holder
+    for (;;) {
+      const int rc = c_.wait_until(l.wait_mutex(), until);
+      if (rc == kOwnerDied) died = kOwnerDied;
+      if (seq_ != seq && pending_ > 0) {  // notified (even if the deadline passed meanwhile)
+        --pending_;
+        got = true;
+        break;
+      }
+      if (rc == kTimedOut) break;
+      // A wake-up without a token for us: spurious, or a token another waiter took. Wait again.
+    }
+    l.finish_wait(saved, died);
     waiters_.fetch_sub(1, std::memory_order_relaxed);
-    return rc != kTimedOut;
+    return got;
   }
   template <class Rep, class Period>
   bool wait_for(std::chrono::duration<Rep, Period> timeout) {
@@ -444,11 +484,15 @@ class alignas(64) Condition {
   void notify(int n = 1) {
     require_owned(get_lock(), "Condition::notify()");
     const uint32_t w = waiters_.load(std::memory_order_relaxed);
-    if (n <= 0 || w == 0) return;
-    if (static_cast<uint32_t>(n) >= w) {
+    if (n <= 0 || w <= pending_) return;  // nobody waiting without a token already
+    uint32_t k = std::min<uint32_t>(static_cast<uint32_t>(n), w - pending_);
+    k = std::min<uint32_t>(k, 0xffffu - pending_);
+    pending_ = static_cast<uint16_t>(pending_ + k);
+    ++seq_;
+    if (pending_ >= w) {
       c_.broadcast();
     } else {
-      for (int i = 0; i < n; ++i) c_.signal();
+      for (uint32_t i = 0; i < k; ++i) c_.signal();
     }
   }
   void notify_all() { notify(kWakeAll); }
@@ -464,6 +508,8 @@ class alignas(64) Condition {
   L own_;                              // used when lock_off_ == 0
   C c_;
   std::atomic<uint32_t> waiters_{0};   // changed under the lock
+  uint16_t pending_ = 0;               // tokens granted by notify() not yet taken (under the lock)
+  uint16_t seq_ = 0;                   // bumped by every notify() that grants tokens (under the lock)
   std::ptrdiff_t lock_off_ = 0;        // 0: own_; else &lock - this, in bytes
 };
 
@@ -509,9 +555,8 @@ class alignas(64) Event {
   // Event::wait()/wait(timeout_s)/wait_until()/wait_for(): true when set before or during the
   // wait, false at the deadline.
   bool wait() { return wait_until(kNoDeadline); }
-  bool wait(double timeout_s) {
-    return timeout_s < 0 ? wait() : wait_for(std::chrono::duration<double>(timeout_s));
-  }
+  // wait(timeout_s): Python's signature (timeout.hpp: negative polls, NaN throws).
+  bool wait(double timeout_s) { return wait_until(deadline_in(timeout_s)); }
   bool wait_until(deadline until) {
     if (is_set()) return true;
     Held<M> g(m_);
@@ -581,9 +626,9 @@ class alignas(64) Barrier {
   // parties have; returns the arrival index. Throws broken_barrier if the barrier is or becomes
   // broken (abort(), reset(), a timeout — which breaks it for everyone).
   uint32_t wait() { return wait_until(kNoDeadline, NoAction{}); }
-  uint32_t wait(double timeout_s) {
-    return timeout_s < 0 ? wait() : wait_for(std::chrono::duration<double>(timeout_s));
-  }
+  // wait(timeout_s): Python's signature (timeout.hpp): a negative timeout does not wait — it
+  // breaks the barrier unless this arrival completes the round, as threading.Barrier does.
+  uint32_t wait(double timeout_s) { return wait_until(deadline_in(timeout_s)); }
   uint32_t wait_until(deadline until) { return wait_until(until, NoAction{}); }
   template <class Rep, class Period>
   uint32_t wait_for(std::chrono::duration<Rep, Period> timeout) {

@@ -107,9 +107,9 @@ class alignas(64) Queue {
   // Queue::put(v)/put(v, block, timeout_s)/put_nowait(v)/try_put(v)/try_put_until()/
   // try_put_for(): as ipcsync::Queue's.
   void put(const T& v) { (void)put_until(v, kNoDeadline); }
-  void put(const T& v, bool block, double timeout_s = -1.0) {
+  void put(const T& v, bool block, double timeout_s = kForever) {
     if (!block) return put_nowait(v);
-    const deadline until = timeout_s < 0 ? kNoDeadline : deadline_after(std::chrono::duration<double>(timeout_s));
+    const deadline until = deadline_in(timeout_s);
     if (!put_until(v, until)) throw queue_full("Queue::put(): timed out, the queue is full");
   }
   void put_nowait(const T& v) {
@@ -125,9 +125,9 @@ class alignas(64) Queue {
   // Queue::get()/get(block, timeout_s)/get_nowait()/try_get()/try_get_until()/try_get_for():
   // as ipcsync::Queue's.
   T get() { return *get_until(kNoDeadline); }
-  T get(bool block, double timeout_s = -1.0) {
+  T get(bool block, double timeout_s = kForever) {
     if (!block) return get_nowait();
-    const deadline until = timeout_s < 0 ? kNoDeadline : deadline_after(std::chrono::duration<double>(timeout_s));
+    const deadline until = deadline_in(timeout_s);
     std::optional<T> v = get_until(until);
     if (!v) throw queue_empty("Queue::get(): timed out, the queue is empty");
     return *v;
@@ -265,7 +265,7 @@ class alignas(64) JoinableQueue {
   void put(const T& v) {
     counted([&] { q_.put(v); return true; });
   }
-  void put(const T& v, bool block, double timeout_s = -1.0) {
+  void put(const T& v, bool block, double timeout_s = kForever) {
     counted([&] { q_.put(v, block, timeout_s); return true; });
   }
   void put_nowait(const T& v) {
@@ -284,7 +284,7 @@ class alignas(64) JoinableQueue {
 
   // JoinableQueue::get...: as Queue's; acknowledge each item with task_done().
   T get() { return q_.get(); }
-  T get(bool block, double timeout_s = -1.0) { return q_.get(block, timeout_s); }
+  T get(bool block, double timeout_s = kForever) { return q_.get(block, timeout_s); }
   T get_nowait() { return q_.get_nowait(); }
   std::optional<T> try_get() { return q_.try_get(); }
   std::optional<T> try_get_until(deadline until) { return q_.try_get_until(until); }

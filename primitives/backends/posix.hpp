@@ -25,6 +25,14 @@
 //   * Lock is released by its holder only (a pthread mutex unlocked by another thread is
 //     undefined; Python's Lock allows it): release() by another thread throws not_owner.
 //
+// Promises kept as on every backend (tests/conformance_*_test.cc): timeouts in Python's float
+// form follow backends/timeout.hpp (negative: a poll, NaN: std::invalid_argument, huge or +inf:
+// forever); Semaphore(n) with n above SEM_VALUE_MAX (Python's Semaphore(-1) as uint32_t) is
+// std::invalid_argument, not sem_init's EINVAL system_error; a sem_post past SEM_VALUE_MAX is
+// over_release; Condition::notify(n) makes at most n wait()s return true and a spurious
+// pthread_cond wake-up never returns true (generic.hpp).
+// Promise broken (named by the conformance suite): "any process may release a Lock" (above).
+//
 // Placement: each object lives in place in a shared mapping, constructed before fork (or in a
 // NamedSegment). No object is named except the message queue, whose name is removed before its
 // constructor returns (the descriptor, inherited by fork, keeps it alive), so nothing reaches
@@ -58,6 +66,7 @@
 #include "backends/generic.hpp"
 #include "backends/guarded.hpp"
 #include "backends/message_queue.hpp"
+#include "backends/timeout.hpp"
 #include "ipcsync/errors.hpp"
 #include "ipcsync/futex.hpp"
 
@@ -247,7 +256,14 @@ class alignas(64) RLock : public generic::RLock<detail::Mutex> {};
 // posix::Semaphore — an unnamed, process-shared sem_t. alignas(64), sizeof == 64.
 class alignas(64) Semaphore {
  public:
+  // kMaxValue: the largest count, ipcsync::Semaphore's (SEM_VALUE_MAX on Linux, Python's
+  // SemLock.SEM_VALUE_MAX). A larger initial value — Python's Semaphore(-1) once converted to
+  // uint32_t — is std::invalid_argument on every backend (sem_init would say EINVAL).
+  static constexpr uint32_t kMaxValue = 0x7fffffff;
   explicit Semaphore(uint32_t value = 1) {
+    if (value > kMaxValue)
+      throw std::invalid_argument("posix::Semaphore: initial value " + std::to_string(value) +
+                                  " above the maximum " + std::to_string(kMaxValue) + " (a negative value?)");
     if (sem_init(&s_, 1, value) != 0)
       throw std::system_error(errno, std::generic_category(), "sem_init");
   }
@@ -276,8 +292,13 @@ class alignas(64) Semaphore {
     return true;
   }
   template <class Rep, class Period>
-  bool acquire_for(std::chrono::duration<Rep, Period> t) noexcept {
+  bool acquire_for(std::chrono::duration<Rep, Period> t) {
     return acquire_until(deadline_after(t));
+  }
+  // acquire(blocking, timeout_s): Python's signature (timeout.hpp).
+  bool acquire(bool blocking, double timeout_s = backend::kForever) {
+    if (!blocking) return try_acquire();
+    return acquire_until(backend::deadline_in(timeout_s));
   }
   void release(uint32_t k = 1) {
     if (k < 1) throw std::invalid_argument("posix::Semaphore::release(k): k must be >= 1");

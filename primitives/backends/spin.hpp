@@ -16,6 +16,11 @@
 // valid where the semantics allow it (unlocked Lock, Semaphore with 0 permits, unset Event).
 // Timed waits check the clock every kClockEvery spins and never sleep.
 // Owner death: nothing is recorded; a Lock holder that dies leaves it locked forever.
+// Promises kept as on every backend (tests/conformance_*_test.cc): float timeouts follow
+// backends/timeout.hpp (negative: a poll, NaN: std::invalid_argument, huge or +inf: forever);
+// Semaphore/BoundedSemaphore(n) with n above 2^31-1 (Python's Semaphore(-1) as uint32_t) is
+// std::invalid_argument, and a Semaphore release past 2^31-1 is over_release (the counter
+// used to wrap to 0 silently).
 #pragma once
 
 #include <atomic>
@@ -26,6 +31,7 @@
 #include <type_traits>
 #include <utility>
 
+#include "backends/timeout.hpp"
 #include "ipcsync/errors.hpp"
 #include "ipcsync/futex.hpp"
 
@@ -62,8 +68,13 @@ class alignas(64) Lock {
     }
   }
   template <class Rep, class Period>
-  bool acquire_for(std::chrono::duration<Rep, Period> t) noexcept {
+  bool acquire_for(std::chrono::duration<Rep, Period> t) {
     return acquire_until(deadline_after(t));
+  }
+  // acquire(blocking, timeout_s): Python's signature (timeout.hpp).
+  bool acquire(bool blocking, double timeout_s = backend::kForever) {
+    if (!blocking) return try_acquire();
+    return acquire_until(backend::deadline_in(timeout_s));
   }
   void release() {
     if (!locked_.exchange(0, std::memory_order_release))
@@ -74,7 +85,7 @@ class alignas(64) Lock {
   bool try_lock() noexcept { return try_acquire(); }
   void unlock() { release(); }
   template <class Rep, class Period>
-  bool try_lock_for(std::chrono::duration<Rep, Period> t) noexcept {
+  bool try_lock_for(std::chrono::duration<Rep, Period> t) {
     return acquire_for(t);
   }
 
@@ -85,7 +96,15 @@ class alignas(64) Lock {
 // spin::Semaphore — a permit counter taken by CAS; acquire spins while it is zero.
 class alignas(64) Semaphore {
  public:
-  explicit Semaphore(uint32_t value = 1) noexcept : count_(value) {}
+  // kMaxValue: the largest count, as every backend's. A larger initial value (Python's
+  // Semaphore(-1) as uint32_t) is std::invalid_argument; a release past it is over_release
+  // (the counter would otherwise wrap to 0 and lose every permit).
+  static constexpr uint32_t kMaxValue = 0x7fffffff;
+  explicit Semaphore(uint32_t value = 1) : count_(value) {
+    if (value > kMaxValue)
+      throw std::invalid_argument("spin::Semaphore: initial value " + std::to_string(value) +
+                                  " above the maximum " + std::to_string(kMaxValue) + " (a negative value?)");
+  }
   Semaphore(const Semaphore&) = delete;
   Semaphore& operator=(const Semaphore&) = delete;
 
@@ -110,12 +129,21 @@ class alignas(64) Semaphore {
     }
   }
   template <class Rep, class Period>
-  bool acquire_for(std::chrono::duration<Rep, Period> t) noexcept {
+  bool acquire_for(std::chrono::duration<Rep, Period> t) {
     return acquire_until(deadline_after(t));
+  }
+  // acquire(blocking, timeout_s): Python's signature (timeout.hpp).
+  bool acquire(bool blocking, double timeout_s = backend::kForever) {
+    if (!blocking) return try_acquire();
+    return acquire_until(backend::deadline_in(timeout_s));
   }
   void release(uint32_t k = 1) {
     if (k < 1) throw std::invalid_argument("spin::Semaphore::release(k): k must be >= 1");
-    count_.fetch_add(k, std::memory_order_release);
+    uint32_t v = count_.load(std::memory_order_relaxed);
+    do {
+      if (k > kMaxValue || v > kMaxValue - k)
+        throw over_release("spin::Semaphore::release(k): count would exceed kMaxValue");
+    } while (!count_.compare_exchange_weak(v, v + k, std::memory_order_release, std::memory_order_relaxed));
   }
   uint32_t value() const noexcept { return count_.load(std::memory_order_relaxed); }
   void lock() noexcept { acquire(); }
@@ -131,7 +159,12 @@ class alignas(64) Semaphore {
 // zero-filled (the bound would be 0).
 class alignas(64) BoundedSemaphore {
  public:
-  explicit BoundedSemaphore(uint32_t value = 1) noexcept : count_(value), bound_(value) {}
+  static constexpr uint32_t kMaxValue = Semaphore::kMaxValue;
+  explicit BoundedSemaphore(uint32_t value = 1) : count_(value), bound_(value) {
+    if (value > kMaxValue)
+      throw std::invalid_argument("spin::BoundedSemaphore: initial value " + std::to_string(value) +
+                                  " above the maximum " + std::to_string(kMaxValue) + " (a negative value?)");
+  }
   BoundedSemaphore(const BoundedSemaphore&) = delete;
   BoundedSemaphore& operator=(const BoundedSemaphore&) = delete;
 
@@ -154,8 +187,13 @@ class alignas(64) BoundedSemaphore {
     }
   }
   template <class Rep, class Period>
-  bool acquire_for(std::chrono::duration<Rep, Period> t) noexcept {
+  bool acquire_for(std::chrono::duration<Rep, Period> t) {
     return acquire_until(deadline_after(t));
+  }
+  // acquire(blocking, timeout_s): Python's signature (timeout.hpp).
+  bool acquire(bool blocking, double timeout_s = backend::kForever) {
+    if (!blocking) return try_acquire();
+    return acquire_until(backend::deadline_in(timeout_s));
   }
   void release(uint32_t k = 1) {
     if (k < 1) throw std::invalid_argument("spin::BoundedSemaphore::release(k): k must be >= 1");
@@ -172,7 +210,7 @@ class alignas(64) BoundedSemaphore {
   bool try_lock() noexcept { return try_acquire(); }
   void unlock() { release(); }
   template <class Rep, class Period>
-  bool try_lock_for(std::chrono::duration<Rep, Period> t) noexcept {
+  bool try_lock_for(std::chrono::duration<Rep, Period> t) {
     return acquire_for(t);
   }
 
@@ -205,9 +243,8 @@ class alignas(64) Event {
   void clear() noexcept { state_.fetch_and(~kSet, std::memory_order_acq_rel); }
 
   bool wait() noexcept { return wait_until(kNoDeadline); }
-  bool wait(double timeout_s) noexcept {
-    return timeout_s < 0 ? wait() : wait_for(std::chrono::duration<double>(timeout_s));
-  }
+  // wait(timeout_s): Python's signature (timeout.hpp: negative polls, NaN throws).
+  bool wait(double timeout_s) { return wait_until(backend::deadline_in(timeout_s)); }
   bool wait_until(deadline until) noexcept {
     const uint32_t s0 = state_.load(std::memory_order_acquire);
     if (s0 & kSet) return true;
@@ -225,7 +262,7 @@ class alignas(64) Event {
     return got;
   }
   template <class Rep, class Period>
-  bool wait_for(std::chrono::duration<Rep, Period> timeout) noexcept {
+  bool wait_for(std::chrono::duration<Rep, Period> timeout) {
     return wait_until(deadline_after(timeout));
   }
   // Event::waiters(): processes spinning in wait() (a snapshot, for tests).
@@ -271,9 +308,9 @@ class alignas(64) Barrier {
   Barrier& operator=(const Barrier&) = delete;
 
   uint32_t wait() { return wait_until(kNoDeadline, NoAction{}); }
-  uint32_t wait(double timeout_s) {
-    return timeout_s < 0 ? wait() : wait_for(std::chrono::duration<double>(timeout_s));
-  }
+  // wait(timeout_s): Python's signature (timeout.hpp; a negative timeout breaks the barrier
+  // unless this arrival completes the round).
+  uint32_t wait(double timeout_s) { return wait_until(backend::deadline_in(timeout_s)); }
   uint32_t wait_until(deadline until) { return wait_until(until, NoAction{}); }
   template <class Rep, class Period>
   uint32_t wait_for(std::chrono::duration<Rep, Period> timeout) {
