@@ -193,7 +193,10 @@ struct Parking {
   template <class Avail>
   void leave(bool is_awake, Avail& avail) noexcept {
     if (is_awake) awake.store(0, std::memory_order_seq_cst);
-    // We may have swallowed a wake meant for another sleeper: pass it on.
+    // We may have swallowed a wake meant for another sleeper: pass it on. Dropping the flag
+    // may also erase a waker's kMissed (it deferred to us), so avail() must see what that
+    // waker published: like take(), it runs after a seq_cst fence (its loads may be acquire).
+    if (!IPCSYNC_MUTANT(parking_leave_no_fence)) detail::atomic_thread_fence(std::memory_order_seq_cst);
     if (avail()) wake_one();
   }
 };
