@@ -39,6 +39,8 @@ const char* mutant_name(detail::mutant m) {
     case detail::mutant::parking_no_recheck_after_awake: return "parking_no_recheck_after_awake";
     case detail::mutant::parking_waiter_no_fence: return "parking_waiter_no_fence";
     case detail::mutant::event_set_relaxed: return "event_set_relaxed";
+    case detail::mutant::parking_leave_no_fence: return "parking_leave_no_fence";
+    case detail::mutant::joinable_task_done_relaxed: return "joinable_task_done_relaxed";
     case detail::mutant::queue_publish_relaxed: return "queue_publish_relaxed";
     case detail::mutant::queue_put_no_wake: return "queue_put_no_wake";
     case detail::mutant::rlock_acquire_relaxed: return "rlock_acquire_relaxed";

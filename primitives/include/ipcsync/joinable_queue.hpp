@@ -108,7 +108,9 @@ class alignas(64) JoinableQueue {
     uint64_t u = unfinished_.load(std::memory_order_relaxed);
     do {
       if (u == 0) throw over_release("JoinableQueue::task_done(): called too many times");
-    } while (!unfinished_.compare_exchange_weak(u, u - 1, std::memory_order_seq_cst, std::memory_order_relaxed));
+    } while (!unfinished_.compare_exchange_weak(
+        u, u - 1, IPCSYNC_MUTANT(joinable_task_done_relaxed) ? std::memory_order_relaxed : std::memory_order_seq_cst,
+        std::memory_order_relaxed));
     if (u == 1) joiners_.wake_all();
   }
 

@@ -80,6 +80,8 @@ enum class mutant : int {
   rlock_acquire_relaxed,           // RLock::acquire(): the taking CAS is relaxed, not acquire
   queue_publish_relaxed,           // Queue: a put publishes its cell with a relaxed store
   queue_put_no_wake,               // Queue: a put does not wake a parked getter
+  joinable_task_done_relaxed,      // JoinableQueue::task_done(): the count CAS is relaxed
+  parking_leave_no_fence,          // Parking: the pre-fix leave(): avail() without a fence
   event_set_relaxed,               // Event::set(): the flag is published relaxed
   barrier_no_wake,                 // Barrier: the last arrival does not wake the others
   lock_plain_release_no_membarrier,  // Lock: g_asymmetric's plain-store release, no kernel barrier
