@@ -53,14 +53,11 @@ build() {
 # the worker so the run reads `crashed`; ASan's own handler would turn it into exit(1) and an
 # `error` row. A real SIGSEGV elsewhere still kills its test. detect_leaks=0: forked workers and
 # test children that leave through exit() would report the parent's live heap as leaks.
-# Cost, measured on the 2-core KVM guest of the README (2026-12-04, shared with other builds:
-# load average 27-47 during the first half of the build, ~5 after): `./dev.sh sanitize` from an
-# empty build-asan/ took 40 min wall — 33.5 min building (no ccache) and 6.5 min (390 s) for
-# the 311 C++ tests run serially; 28 min user + 4 min sys CPU for both, so an idle 2-core
-# machine should build in roughly 15 min (an estimate, not measured). The tests run serially
-# on purpose: they are multi-process and several oversubscribe the 2 PUs, so -j2 would trade
-# minutes for watchdog margins; none is excluded (none is speed-bound at ASan's ~2-3x
-# slowdown: the slowest took 26 s).
+# Cost: the whole `.ci/run` on a clean clone (Release build + 654 tests at -j2, then this build
+# and its 600 tests) took 1446 s on the 2-core CI machine (2026-12-04); the sanitizer tests,
+# run serially, took 509 s of it. They run serially on purpose: they are multi-process and
+# several oversubscribe the 2 PUs, so -j2 would trade minutes for watchdog margins; none is
+# excluded (none is speed-bound at ASan's ~2-3x slowdown).
 # Options already in the environment come after ours, so they win. (`|| return`: set -e does
 # not apply inside a function called as `sanitize || ...`.)
 sanitize() {
