@@ -11,6 +11,7 @@
 #include <functional>
 #include <sstream>
 
+#include "harness/build_info.hpp"
 #include "harness/clock.hpp"
 
 namespace ipcsync::harness {
@@ -21,17 +22,6 @@ std::string read_first_line(const std::string& path) {
   std::string s;
   std::getline(in, s);
   return s;
-}
-
-std::string run_capture(const std::string& cmd) {
-  std::string out;
-  if (FILE* p = popen(cmd.c_str(), "r")) {
-    char buf[256];
-    while (fgets(buf, sizeof buf, p)) out += buf;
-    pclose(p);
-  }
-  while (!out.empty() && (out.back() == '\n' || out.back() == ' ')) out.pop_back();
-  return out;
 }
 
 std::string os_release() {
@@ -47,14 +37,6 @@ std::string os_release() {
 }
 
 }  // namespace
-
-std::string git_commit() {
-  const std::string dir = IPCSYNC_SOURCE_DIR;
-  std::string c = run_capture("git -C '" + dir + "' rev-parse --short=12 HEAD 2>/dev/null");
-  if (c.empty()) return "unknown";
-  if (!run_capture("git -C '" + dir + "' status --porcelain --untracked-files=no 2>/dev/null").empty()) c += "-dirty";
-  return c;
-}
 
 HostContext collect_context(const Topology& topo) {
   HostContext ctx;
@@ -92,9 +74,10 @@ HostContext collect_context(const Topology& topo) {
   j["kernel"] = std::string(u.sysname) + " " + u.release + " " + u.machine;
   j["os"] = os_release();
   j["compiler"] = std::string("g++ ") + __VERSION__;
-  j["cxx_flags"] = IPCSYNC_CXX_FLAGS;
-  j["build_type"] = IPCSYNC_BUILD_TYPE;
-  j["library_versions"] = {{"ipcsync", IPCSYNC_VERSION},
+  const BuildInfo& build = build_info();
+  j["cxx_flags"] = build.cxx_flags;
+  j["build_type"] = build.build_type;
+  j["library_versions"] = {{"ipcsync", build.version},
                            {"hwloc", Topology::hwloc_version()},
                            {"boost", BOOST_LIB_VERSION},
                            {"glibc", gnu_get_libc_version()},
@@ -114,8 +97,8 @@ HostContext collect_context(const Topology& topo) {
   j["host_id"] = ctx.host_id;
 
   if (scaling) ctx.warnings.push_back("CPU scaling is enabled (governor '" + gov + "'): real time measurements may be noisy");
-  if (std::string(IPCSYNC_BUILD_TYPE) != "Release" && std::string(IPCSYNC_BUILD_TYPE) != "RelWithDebInfo")
-    ctx.warnings.push_back(std::string("bench was built as ") + IPCSYNC_BUILD_TYPE + ": timings are not representative");
+  if (std::string(build.build_type) != "Release" && std::string(build.build_type) != "RelWithDebInfo")
+    ctx.warnings.push_back(std::string("bench was built as ") + build.build_type + ": timings are not representative");
   return ctx;
 }
 

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "harness/build_info.hpp"  // git_commit(), stamped at build time
 #include "harness/topology.hpp"
 
 namespace ipcsync::harness {
@@ -18,8 +19,5 @@ struct HostContext {
 
 // collect_context(): reads the machine (hwloc, /proc, /sys, uname) and the build.
 HostContext collect_context(const Topology& topo);
-
-// git_commit(): the source tree's commit (with "-dirty"), or "unknown".
-std::string git_commit();
 
 }  // namespace ipcsync::harness

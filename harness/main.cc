@@ -21,6 +21,7 @@
 #include "harness/config.hpp"
 #include "harness/context.hpp"
 #include "harness/output.hpp"
+#include "harness/paths.hpp"
 #include "harness/runner.hpp"
 #include "harness/topology.hpp"
 
@@ -196,10 +197,13 @@ int run(int argc, char** argv) {
     // Seeing the latest run at once: scripts/plot.py on this run's rows only, its stdout on our
     // stderr. Run from an argument vector, never through a shell: any path works, and nothing
     // in --python or --out is interpreted.
-    const std::vector<std::string> args{opt.python, std::string(IPCSYNC_SOURCE_DIR) + "/scripts/plot.py",
-                                        file->csv_path(), "--run-id", run_id};
-    if (const std::string err = run_plotter(args, gate.old_mask()); !err.empty())
-      std::cerr << "bench: --plot: " << err << "\n";
+    try {
+      const std::vector<std::string> args{opt.python, script_path("plot.py"), file->csv_path(), "--run-id", run_id};
+      if (const std::string err = run_plotter(args, gate.old_mask()); !err.empty())
+        std::cerr << "bench: --plot: " << err << "\n";
+    } catch (const std::runtime_error& e) {
+      std::cerr << "bench: --plot: " << e.what() << "\n";
+    }
   }
   return failures ? 1 : 0;
 }

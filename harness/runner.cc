@@ -25,6 +25,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "harness/paths.hpp"
 #include "ipcsync/futex.hpp"
 #include "ipcsync/shm.hpp"
 
@@ -481,7 +482,7 @@ void run_threads(RunResult& r, const Instance& inst, const RunConfig& cfg, const
 
 std::string mp_backend_script() {
   if (const char* p = std::getenv("IPCSYNC_MP_BACKEND")) return p;
-  return std::string(IPCSYNC_SOURCE_DIR) + "/scripts/mp_backend.py";
+  return script_path("mp_backend.py");
 }
 
 // malformed: the python backend's JSON is not the documented result (scripts/mp_backend.py).

@@ -209,6 +209,42 @@ TEST_CASE("python backend: a failing worker ends the run at once with its error"
   CHECK(r.out.find("ZeroDivisionError") != std::string::npos);
 }
 
+TEST_CASE("python backend: bench finds its scripts relative to itself and says where it looked",
+          "[python][cli]") {
+  // A copy of bench alone in a directory: no share/ipcsync/scripts beside or above it, and no
+  // source path compiled in to fall back on.
+  const fs::path dir = temp_dir("reloc");
+  const fs::path exe = dir / "bin" / "bench";
+  fs::create_directories(exe.parent_path());
+  fs::copy_file(kBench, exe);
+  const std::vector<std::string> argv{exe.string(), "--primitive", "lock", "--backend", "python", "--procs", "1",
+                                      "--ops", "100", "--warmup", "0.01", "--format", "csv",
+                                      "--out", (dir / "r.csv").string()};
+  const CmdResult lost = run_cmd(argv);
+  INFO(lost.out << lost.err);
+  CHECK(lost.status == 1);
+  // One error row whose (quoted: it lists paths) detail says what is missing and what to set.
+  CHECK(std::regex_search(lost.out, std::regex(R"(,error,"cannot find mp_backend\.py \(looked at [^\n]*)"
+                                               R"(IPCSYNC_SCRIPTS_DIR[^\n]*"\n$)")));
+  // The override, then the install layout (PREFIX/bin/bench + PREFIX/share/ipcsync/scripts).
+  const std::string scripts = fs::path(kScript).parent_path().string();
+  const CmdResult env = run_cmd(argv, {"IPCSYNC_SCRIPTS_DIR=" + scripts});
+  INFO(env.out << env.err);
+  CHECK(env.status == 0);
+  auto rows = csv_rows(env.out);
+  REQUIRE(rows.size() == 1);
+  CHECK(rows[0]["status"] == "ok");
+  fs::create_directories(dir / "share" / "ipcsync");
+  fs::create_directory_symlink(scripts, dir / "share" / "ipcsync" / "scripts");
+  const CmdResult installed = run_cmd(argv);
+  INFO(installed.out << installed.err);
+  CHECK(installed.status == 0);
+  rows = csv_rows(installed.out);
+  REQUIRE(rows.size() == 1);
+  CHECK(rows[0]["status"] == "ok");
+  fs::remove_all(dir);
+}
+
 TEST_CASE("python backend: a missing interpreter is bad input and nothing runs", "[python][cli]") {
   const fs::path dir = temp_dir("missing");
   const CmdResult r = run_cmd({kBench, "--primitive", "lock", "--backend", "python", "--python", "/nonexistent/python3",

@@ -8,7 +8,26 @@ tmp=$(mktemp -d "${TMPDIR:-/tmp}/ipcsync-consumer-XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 cmake --install "$build" --prefix "$tmp/prefix" >/dev/null
 test -f "$tmp/prefix/include/ipcsync/lock.hpp"
-test ! -e "$tmp/prefix/bin/bench"   # only the library is installed
+test ! -e "$tmp/prefix/bin/bench"   # bench is installed as ipcsync-bench, shadowing nothing
+
+echo "== the installed bench, moved: no source path compiled in, scripts found beside it"
+cp -a "$tmp/prefix" "$tmp/moved"
+exe=$tmp/moved/bin/ipcsync-bench
+if grep -qF "$src" "$exe"; then echo "ipcsync-bench holds the source path $src"; exit 1; fi
+test -f "$tmp/moved/share/ipcsync/scripts/mp_backend.py"
+(cd "$tmp" && env -u IPCSYNC_SCRIPTS_DIR -u IPCSYNC_MP_BACKEND "$exe" --primitive lock --backend python \
+   --procs 1 --ops 200 --warmup 0.01 --format csv --out "$tmp/r.csv" >"$tmp/r.out")
+grep -q ",ok," "$tmp/r.out" || { echo "the moved bench's python run is not ok:"; cat "$tmp/r.out"; exit 1; }
+# the commit it reports was stamped when it was built, not read from a tree at run time
+/usr/bin/python3 - "$tmp/r.json" "$src" <<'PY'
+import json, subprocess, sys
+runs = json.load(open(sys.argv[1]))["runs"]
+got = runs[-1]["git_commit"]
+head = subprocess.run(["git", "-C", sys.argv[2], "rev-parse", "--short=12", "HEAD"],
+                      capture_output=True, text=True).stdout.strip()
+assert got != "unknown" if head else got == "unknown", got
+assert not head or got.split("-")[0] == head, (got, head)
+PY
 
 echo "== find_package"
 cmake -S "$src/tests/consumer" -B "$tmp/b1" -DCMAKE_PREFIX_PATH="$tmp/prefix" -DCMAKE_BUILD_TYPE=Release >/dev/null
