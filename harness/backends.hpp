@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "backends/posix.hpp"
+#include "harness/backend_names.hpp"
 #include "backends/spin.hpp"
 #include "ipcsync/array.hpp"
 #include "ipcsync/barrier.hpp"
@@ -100,27 +101,6 @@ struct SpinBackend {
   using Event = ipcsync::spin::Event;
   using Barrier = ipcsync::spin::Barrier;
 };
-
-// All compiled-in backends, in display order.
-inline const std::vector<std::string>& backend_names() {
-  static const std::vector<std::string> names = {"native", "posix",
-#if IPCSYNC_WITH_BOOST_INTERPROCESS
-                                                 "boost",
-#endif
-                                                 "spin"};
-  return names;
-}
-
-// All backends bench knows: the compiled-in ones plus python (Python's multiprocessing, run by
-// scripts/mp_backend.py rather than instantiated from a type).
-inline const std::vector<std::string>& all_backend_names() {
-  static const std::vector<std::string> names = [] {
-    std::vector<std::string> v = backend_names();
-    v.push_back("python");
-    return v;
-  }();
-  return names;
-}
 
 // with_backend(name, f): calls f.template operator()<B>() for the backend called `name`.
 // Returns false when no such backend is compiled in.

@@ -13,7 +13,7 @@
 
 #include <cstdio>
 
-#include "harness/backends.hpp"
+#include "harness/backend_names.hpp"
 #include "harness/topology.hpp"
 
 namespace ipcsync::harness {
@@ -159,7 +159,7 @@ Options parse_options(int argc, char** argv) {
   std::string mode = "processes";
   app.add_option("--primitive,-p", primitive, "Primitive(s) to measure, comma separated (see --list)");
   app.add_option("--workload,-w", workload, "Workload(s) to run, comma separated; each runs the listed primitives it drives (default: each primitive's default workload)");
-  app.add_option("--backend,-b", backend, "Backend(s): native,posix,boost,spin or all")->capture_default_str();
+  app.add_option("--backend,-b", backend, "Backend(s): " + join(all_backend_names(), ",") + " or all")->capture_default_str();
   app.add_option("--procs,-n", procs, "Worker processes, 1.." + std::to_string(kMaxWorkers) + " (default: the number of PUs)");
   app.add_option("--pin", pins, "none | compact | scatter | explicit PU list (e.g. 0,1 or 0-3); repeat the flag to sweep [compact]");
   app.add_option("--mode", mode, "processes, threads, or both (processes,threads): workers as forked processes or as threads of bench [processes]");

@@ -3,7 +3,7 @@
 #include <set>
 #include <stdexcept>
 
-#include "harness/backends.hpp"
+#include "harness/backend_names.hpp"
 #include "harness/workload.hpp"
 
 namespace ipcsync::harness {

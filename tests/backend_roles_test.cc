@@ -75,3 +75,17 @@ TEST_CASE("backends: a role the backend lacks is a clear error with status 2 and
   CHECK(all.out.find(",posix,") != std::string::npos);
   CHECK(all.out.find(",spin,") == std::string::npos);
 }
+
+TEST_CASE("backends: backend_names lists exactly the backend tags that with_backend dispatches to",
+          "[backends]") {
+  // backend_names.hpp keeps the names apart from the types (so the CLI need not parse every
+  // implementation); the two must not drift.
+  std::vector<std::string> dispatched;
+  for (const std::string& name : {"native", "posix", "boost", "spin", "python", "nosuch", ""})
+    if (ipcsync::harness::with_backend(name, [&]<class B>() { CHECK(B::name == name); }))
+      dispatched.push_back(name);
+  CHECK(dispatched == ipcsync::harness::backend_names());
+  auto all = ipcsync::harness::backend_names();
+  all.push_back("python");
+  CHECK(all == ipcsync::harness::all_backend_names());
+}
