@@ -362,7 +362,13 @@ std::vector<PlanItem> expand(const Options& o, const Topology& topo) {
 
   std::vector<PlanItem> plan;
   for (const auto& [prim, def] : pairs) {
-    if (o.unsafe && def->name != "counter") throw usage_error("--unsafe: only the counter workload has an unsafe mode");
+    if (o.unsafe && !def->has_unsafe) {
+      std::vector<std::string> with;
+      for (const auto& d : Registry::get().all())
+        if (d.has_unsafe) with.push_back(d.name);
+      throw usage_error("--unsafe: only the " + join(with) + " workload" + (with.size() == 1 ? " has" : "s have") +
+                        " an unsafe mode");
+    }
     if (!o.fault.empty() && std::find(def->faults.begin(), def->faults.end(), o.fault) == def->faults.end())
       throw usage_error("--inject-fault: workload '" + def->name + "' has no fault '" + o.fault + "' (it has: " +
                         (def->faults.empty() ? std::string("none") : join(def->faults)) + ")");
@@ -466,6 +472,7 @@ std::string list_text() {
     s << "      primitives: " << join(d.primitives) << "\n";
     for (const auto& p : d.params)
       s << "      " << flag_of(p.name) << "  " << p.help << " (default " << p.def << ")\n";
+    if (d.has_unsafe) s << "      --unsafe  drop the synchronization and report what is lost\n";
     if (!d.faults.empty()) s << "      faults (--inject-fault, tests only): " << join(d.faults) << "\n";
   }
   return s.str();
@@ -483,7 +490,7 @@ std::string list_json() {
   j["workloads"] = nlohmann::json::array();
   for (const auto& d : reg.all()) {
     nlohmann::json w{{"name", d.name}, {"description", d.description}, {"primitives", d.primitives},
-                     {"default_for", d.default_for}};
+                     {"default_for", d.default_for}, {"unsafe", d.has_unsafe}};
     w["params"] = nlohmann::json::array();
     for (const auto& p : d.params)
       w["params"].push_back({{"name", p.name}, {"flag", flag_of(p.name)}, {"help", p.help}, {"default", p.def}});

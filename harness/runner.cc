@@ -48,12 +48,26 @@ double mono_s() { return static_cast<double>(Clock::mono_ns()) * 1e-9; }
 
 std::size_t round_up(std::size_t n, std::size_t a) { return (n + a - 1) / a * a; }
 
+// How a forked child of bench ends: its exit status, which the parent maps to the run's status.
+enum class ChildExit : int {
+  ok = 0,
+  threw = 3,          // the workload threw: `error`, the message is in the worker's slot
+  cannot_bind = 4,    // pinning to its PU failed: `error`, the message is in the slot
+  ready_pipe = 5,     // could not tell the parent it is ready: `crashed`
+  orphaned = 97,      // the parent died before PR_SET_PDEATHSIG took effect
+  exec_failed = 127,  // the python backend's interpreter could not be run (the shell's code)
+};
+[[noreturn]] void exit_child(ChildExit e) { _exit(static_cast<int>(e)); }
+constexpr bool exited_with(int wstatus, ChildExit e) {
+  return WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == static_cast<int>(e);
+}
+
 // A worker's whole life after fork. Never returns.
 [[noreturn]] void worker_main(const Instance& inst, void* shared, const RunConfig& cfg, Control* ctl,
                               WorkerSlot* slot, int index, int pu, const Topology& topo, SignalGate& gate,
                               int ready_w, int ready_r, pid_t parent) {
   prctl(PR_SET_PDEATHSIG, SIGKILL);
-  if (getppid() != parent) _exit(97);  // the parent died before prctl took effect
+  if (getppid() != parent) exit_child(ChildExit::orphaned);
   close(gate.fd());
   close(ready_r);
   signal(SIGINT, SIG_IGN);  // Ctrl-C reaches the whole process group; the parent handles it
@@ -63,10 +77,10 @@ std::size_t round_up(std::size_t n, std::size_t a) { return (n + a - 1) / a * a;
   if (pu >= 0 && !topo.bind_self(pu)) {
     std::snprintf(slot->message, sizeof slot->message, "cannot bind worker %d to PU %d", index, pu);
     slot->error = 1;
-    _exit(4);
+    exit_child(ChildExit::cannot_bind);
   }
   const char ready = 'r';
-  if (write(ready_w, &ready, 1) != 1) _exit(5);
+  if (write(ready_w, &ready, 1) != 1) exit_child(ChildExit::ready_pipe);
   close(ready_w);
   while (ctl->go.load(std::memory_order_acquire) == 0) futex_wait(ctl->go, 0);
 
@@ -81,10 +95,10 @@ std::size_t round_up(std::size_t n, std::size_t a) { return (n + a - 1) / a * a;
   } catch (const std::exception& e) {
     std::snprintf(slot->message, sizeof slot->message, "worker %d: %s", index, e.what());
     slot->error = 1;
-    _exit(3);
+    exit_child(ChildExit::threw);
   }
   slot->pu = sched_getcpu();
-  _exit(0);
+  exit_child(ChildExit::ok);
 }
 
 struct Child {
@@ -330,7 +344,9 @@ void run_processes(RunResult& r, const Instance& inst, const RunConfig& cfg, con
         return true;
       }
       if (WIFEXITED(k.status) && WEXITSTATUS(k.status) != 0) {
-        r.status = WEXITSTATUS(k.status) == 3 || WEXITSTATUS(k.status) == 4 ? "error" : "crashed";
+        r.status = exited_with(k.status, ChildExit::threw) || exited_with(k.status, ChildExit::cannot_bind)
+                       ? "error"
+                       : "crashed";
         r.detail = a.slots[i].error ? std::string(a.slots[i].message)
                                     : "worker " + std::to_string(i) + " exited with status " +
                                           std::to_string(WEXITSTATUS(k.status));
@@ -598,12 +614,12 @@ void run_python(RunResult& r, const RunConfig& cfg, const PinPlan& plan, SignalG
   if (pid == 0) {
     setpgid(0, 0);
     prctl(PR_SET_PDEATHSIG, SIGKILL);
-    if (getppid() != parent) _exit(97);
+    if (getppid() != parent) exit_child(ChildExit::orphaned);
     sigprocmask(SIG_SETMASK, &gate.old_mask(), nullptr);
     dup2(in[0], 0);
     dup2(out[1], 1);
     execl(cfg.python.c_str(), cfg.python.c_str(), script.c_str(), static_cast<char*>(nullptr));
-    _exit(127);
+    exit_child(ChildExit::exec_failed);
   }
   setpgid(pid, pid);
   close(in[0]);
@@ -656,7 +672,7 @@ void run_python(RunResult& r, const RunConfig& cfg, const PinPlan& plan, SignalG
   const nlohmann::json res = nlohmann::json::parse(text, nullptr, false);
   if (res.is_discarded() || !res.is_object()) {
     r.status = "error";
-    if (WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == 127)
+    if (exited_with(wstatus, ChildExit::exec_failed))
       r.detail = "cannot run " + cfg.python + " " + script;
     else if (text.find_first_not_of(" \t\r\n") == std::string::npos)
       r.detail = "python backend printed no result (" + describe_status(wstatus) + ")";

@@ -130,6 +130,9 @@ struct WorkloadDef {
   // (~10 ns) sample every 64th to keep the clock's ~20 ns out of throughput; slow ops (a
   // wake-up, a round trip) can afford every op.
   uint32_t default_sample_every = 64;
+  // has_unsafe: the workload honours --unsafe (drops its synchronization to show what is lost);
+  // bench refuses --unsafe for a workload without it.
+  bool has_unsafe = false;
 };
 
 class Registry {

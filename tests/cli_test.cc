@@ -208,6 +208,30 @@ TEST_CASE("cli: --unsafe reports lost updates and still exits 0", "[cli]") {
   fs::remove_all(dir);
 }
 
+TEST_CASE("cli: --unsafe is refused with exit 2 by every workload that --list shows without it", "[cli]") {
+  const fs::path dir = temp_dir();
+  const CmdResult list = run_cmd({kBench, "--list", "--format", "json"});
+  REQUIRE(list.status == 0);
+  const nlohmann::json workloads = nlohmann::json::parse(list.out)["workloads"];
+  std::vector<std::string> with;
+  int refused = 0;
+  for (const auto& w : workloads)
+    if (w["unsafe"].get<bool>()) with.push_back(w["name"]);
+  REQUIRE(with == std::vector<std::string>{"counter"});
+  for (const auto& w : workloads) {
+    if (w["unsafe"].get<bool>()) continue;
+    INFO(w["name"]);
+    const CmdResult r = run_cmd({kBench, "--workload", w["name"], "--primitive", w["primitives"][0], "--unsafe",
+                                 "--ops", "10", "--out", (dir / "u.csv").string()});
+    CHECK(r.status == 2);
+    CHECK(r.err == "bench: --unsafe: only the counter workload has an unsafe mode\n");
+    CHECK_FALSE(fs::exists(dir / "u.csv"));
+    ++refused;
+  }
+  CHECK(refused >= 1);
+  fs::remove_all(dir);
+}
+
 TEST_CASE("cli: SIGINT stops the run and kills and reaps every worker and leaves nothing behind", "[cli][signal]") {
   const fs::path dir = temp_dir();
   const std::string marker = "IPCSYNC_TEST_MARKER=" + std::to_string(getpid()) + "-sigint";

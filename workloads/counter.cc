@@ -124,6 +124,7 @@ IPCSYNC_WORKLOAD(WorkloadDef{
     .make = make,
     .validate = {},
     .default_sample_every = 64,
+    .has_unsafe = true,
 });
 
 }  // namespace
