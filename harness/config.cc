@@ -454,16 +454,19 @@ std::string list_text() {
     s << "  " << p << "  (" << (d ? d->name : "-") << "; " << join(reg.backends_for(p)) << ")\n";
   }
   s << "\nBackends: " << join(all_backend_names()) << "\n";
-  s << "\nRole x backend (yes = supported):\n  " << std::string(12, ' ');
-  for (const auto& b : all_backend_names()) s << b << std::string(b.size() < 8 ? 8 - b.size() : 1, ' ');
+  // Columns as wide as their longest entry plus two spaces, so every row lines up.
+  std::size_t role_w = 0, col_w = 0;
+  for (const auto& p : reg.primitives()) role_w = std::max(role_w, p.size() + 2);
+  for (const auto& b : all_backend_names()) col_w = std::max(col_w, b.size() + 2);
+  auto pad = [](const std::string& x, std::size_t w) { return x + std::string(w - x.size(), ' '); };
+  s << "\nRole x backend (yes = supported):\n  " << std::string(role_w, ' ');
+  for (const auto& b : all_backend_names()) s << pad(b, col_w);
   s << "\n";
   for (const auto& p : reg.primitives()) {
-    s << "  " << p << std::string(p.size() < 12 ? 12 - p.size() : 1, ' ');
+    s << "  " << pad(p, role_w);
     const auto have = reg.backends_for(p);
-    for (const auto& b : all_backend_names()) {
-      const char* mark = std::find(have.begin(), have.end(), b) != have.end() ? "yes" : "-";
-      s << mark << std::string(b.size() < 8 ? 8 - std::string(mark).size() : 1, ' ');
-    }
+    for (const auto& b : all_backend_names())
+      s << pad(std::find(have.begin(), have.end(), b) != have.end() ? "yes" : "-", col_w);
     s << "\n";
   }
   s << "\nWorkloads:\n";

@@ -1172,6 +1172,12 @@ def run(cfg):
 
 
 def main():
+    # `mp_backend.py --list`: the roles each workload implements here, as JSON. bench declares
+    # the same list (WorkloadDef::python_primitives); a test holds the two equal.
+    if sys.argv[1:] == ["--list"]:
+        json.dump({name: list(wl.primitives) for name, wl in WORKLOADS.items()}, sys.stdout)
+        sys.stdout.write("\n")
+        return 0
     # bench is our parent; it started us with PR_SET_PDEATHSIG, set it again in case we were
     # started some other way, and remember bench's pid for the driver's wait loop.
     set_pdeathsig()

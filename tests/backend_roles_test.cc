@@ -3,6 +3,11 @@
 // for a role it lacks is a clear error (exit status 2), never a silent substitute.
 #include <catch2/catch.hpp>
 
+#include <cctype>
+#include <fstream>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <set>
 #include <string>
 
 #include "backend_roles.hpp"
@@ -88,4 +93,61 @@ TEST_CASE("backends: backend_names lists exactly the backend tags that with_back
   auto all = ipcsync::harness::backend_names();
   all.push_back("python");
   CHECK(all == ipcsync::harness::all_backend_names());
+}
+
+TEST_CASE("backends: the README's backend table offers exactly the roles bench --list does", "[backends][cli]") {
+  // README.md "## Backends": one row per role ("Semaphore / BoundedSemaphore" is two), one
+  // column per backend, "–" where the backend lacks the role.
+  const auto r = run_cmd({IPCSYNC_BENCH_EXE, "--list", "--format", "json"});
+  REQUIRE(r.status == 0);
+  const nlohmann::json list = nlohmann::json::parse(r.out);
+  std::ifstream in(std::string(IPCSYNC_SOURCE_DIR_FOR_TESTS) + "/README.md");
+  REQUIRE(in);
+  auto cells = [](const std::string& line) {
+    std::vector<std::string> out;
+    std::size_t at = 1;
+    for (std::size_t bar; (bar = line.find(" |", at)) != std::string::npos; at = bar + 2) {
+      std::string c = line.substr(at, bar - at);
+      out.push_back(c.substr(c.find_first_not_of(' ')));
+    }
+    return out;
+  };
+  auto snake = [](const std::string& camel) {  // "BoundedSemaphore" -> "bounded_semaphore"
+    std::string s;
+    for (std::size_t i = 0; i < camel.size(); ++i) {
+      const char c = camel[i];
+      if (std::isupper(static_cast<unsigned char>(c)) && i > 0 && std::islower(static_cast<unsigned char>(camel[i - 1])))
+        s += '_';
+      s += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    }
+    return s;
+  };
+  std::string line;
+  while (std::getline(in, line) && line != "## Backends") {}
+  while (std::getline(in, line) && line.rfind("| role |", 0) != 0) {}
+  REQUIRE(!line.empty());
+  const std::vector<std::string> head = cells(line);
+  const std::vector<std::string> backends(head.begin() + 1, head.end());
+  std::getline(in, line);  // |---|
+  std::map<std::string, std::set<std::string>> readme;
+  while (std::getline(in, line) && line.rfind("| ", 0) == 0) {
+    const auto c = cells(line);
+    REQUIRE(c.size() == backends.size() + 1);
+    for (std::size_t at = 0; at != std::string::npos;) {
+      const std::size_t slash = c[0].find(" / ", at);
+      const std::string role = snake(c[0].substr(at, slash == std::string::npos ? slash : slash - at));
+      for (std::size_t b = 0; b < backends.size(); ++b)
+        if (c[b + 1] != "–") readme[role].insert(backends[b]);
+      at = slash == std::string::npos ? slash : slash + 3;
+    }
+  }
+  std::map<std::string, std::set<std::string>> bench;
+  for (const auto& p : list["primitives"]) {
+    if (p["name"] == "cacheline") continue;  // the floor pingpong measures, not a primitive
+    for (const auto& b : p["backends"]) bench[p["name"]].insert(b.get<std::string>());
+  }
+#if !IPCSYNC_WITH_BOOST_INTERPROCESS
+  for (auto& [role, have] : readme) have.erase("boost");
+#endif
+  CHECK(readme == bench);
 }

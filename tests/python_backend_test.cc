@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <regex>
 #include <sstream>
 #include <thread>
@@ -86,6 +87,21 @@ std::vector<PythonPair> python_pairs() {
   return out;
 }
 }  // namespace
+
+TEST_CASE("python backend: mp_backend.py implements exactly the roles bench declares for it", "[python]") {
+  // Each WorkloadDef::python_primitives is what --list and the run matrix offer for python;
+  // scripts/mp_backend.py --list is what the script runs. Neither may drift from the other.
+  const CmdResult r = run_cmd({kPython, kScript, "--list"});
+  INFO(r.out << r.err);
+  REQUIRE(r.status == 0);
+  std::map<std::string, std::vector<std::string>> script;
+  const nlohmann::json listed = nlohmann::json::parse(r.out);
+  for (const auto& [name, roles] : listed.items()) script[name] = roles.get<std::vector<std::string>>();
+  std::map<std::string, std::vector<std::string>> declared;
+  for (const auto& def : ipcsync::harness::Registry::get().all())
+    if (!def.python_primitives.empty()) declared[def.name] = def.python_primitives;
+  CHECK(script == declared);
+}
 
 TEST_CASE("python backend: bucket_index matches LogHistogram::index", "[python]") {
   std::vector<uint64_t> values = {0, 1, 63, 64, 65, 127, 128, 1000, 4095, 4096, 123456789, uint64_t{1} << 43,
