@@ -120,7 +120,7 @@ bool Barrier::break_round(uint32_t round) noexcept {
     if (round_of(s) != round) return false;  // the round completed (or was reset) meanwhile
     if (state_.compare_exchange_weak(s, make(round | 1, count_of(s)), std::memory_order_seq_cst,
                                      std::memory_order_relaxed)) {
-      park_.wake_all();
+      if (!IPCSYNC_MUTANT(barrier_break_no_wake)) park_.wake_all();
       return true;
     }
   }
@@ -138,7 +138,7 @@ void Barrier::reset() noexcept {
     const uint64_t s = settled_state();
     const bool broken = (round_of(s) & 1) != 0;
     if (!broken && count_of(s) == 0) return;  // already empty and usable
-    if (close_round(s, /*broken_outcome=*/true)) return;
+    if (close_round(s, /*broken_outcome=*/!IPCSYNC_MUTANT(barrier_reset_keeps_outcome))) return;
   }
 }
 

@@ -17,7 +17,7 @@ detail::ring_status MessageQueue::put_status(std::string_view msg, deadline unti
                             " bytes exceeds max_message " + std::to_string(max_message_));
   auto fill = [&](char* c) {
     const uint32_t n = static_cast<uint32_t>(msg.size());
-    std::memcpy(c + 8, &n, sizeof n);
+    std::memcpy(c + kLengthAt, &n, sizeof n);
     if (n) std::memcpy(c + kHeader, msg.data(), n);
   };
   const detail::ring_status st = ring_.put_until(cells(), fill, until);
@@ -39,7 +39,7 @@ bool MessageQueue::try_put(std::string_view msg) {
   if (ring_.closed()) throw queue_closed("MessageQueue::put(): the queue is closed");
   auto fill = [&](char* c) {
     const uint32_t n = static_cast<uint32_t>(msg.size());
-    std::memcpy(c + 8, &n, sizeof n);
+    std::memcpy(c + kLengthAt, &n, sizeof n);
     if (n) std::memcpy(c + kHeader, msg.data(), n);
   };
   if (!ring_.try_put(cells(), fill)) return false;
@@ -58,7 +58,7 @@ bool MessageQueue::try_put_until(std::string_view msg, deadline until) {
 detail::ring_status MessageQueue::get_status(std::string* out, void* buf, std::size_t* len, deadline until) {
   auto drain = [&](char* c) {
     uint32_t n = 0;
-    std::memcpy(&n, c + 8, sizeof n);
+    std::memcpy(&n, c + kLengthAt, sizeof n);
     if (out) out->assign(c + kHeader, n);
     if (buf && n) std::memcpy(buf, c + kHeader, n);
     if (len) *len = n;
@@ -89,7 +89,7 @@ std::optional<std::string> MessageQueue::try_get() {
   s.reserve(max_message_);
   auto drain = [&](char* c) {
     uint32_t n = 0;
-    std::memcpy(&n, c + 8, sizeof n);
+    std::memcpy(&n, c + kLengthAt, sizeof n);
     s.assign(c + kHeader, n);
   };
   if (ring_.try_get(cells(), drain)) {

@@ -13,6 +13,12 @@
 #include <iostream>
 #include <fstream>
 
+// Relacy replaces the unsized operator new/delete (context.hpp) so that memory allocated inside
+// a test is its own; the sized forms that g++ emits for std::string, and that libstdc++'s
+// exceptions use, would otherwise reach free() with Relacy's memory. Route them to it.
+void operator delete(void* p, std::size_t) noexcept { ::operator delete(p); }
+void operator delete[](void* p, std::size_t) noexcept { ::operator delete[](p); }
+
 namespace ipcsync::model {
 std::vector<Suite>& registry() {
   static std::vector<Suite> r;
@@ -46,6 +52,9 @@ const char* mutant_name(detail::mutant m) {
     case detail::mutant::rlock_acquire_relaxed: return "rlock_acquire_relaxed";
     case detail::mutant::rlock_take_weak_cas: return "rlock_take_weak_cas";
     case detail::mutant::barrier_no_wake: return "barrier_no_wake";
+    case detail::mutant::barrier_break_no_wake: return "barrier_break_no_wake";
+    case detail::mutant::barrier_reset_keeps_outcome: return "barrier_reset_keeps_outcome";
+    case detail::mutant::queue_close_no_wake: return "queue_close_no_wake";
     case detail::mutant::lock_plain_release_no_membarrier: return "lock_plain_release_no_membarrier";
     case detail::mutant::count_: break;
   }

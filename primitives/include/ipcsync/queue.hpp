@@ -189,6 +189,7 @@ class alignas(64) Ring {
 
   void close() noexcept {
     closed_.store(1, std::memory_order_seq_cst);
+    if (IPCSYNC_MUTANT(queue_close_no_wake)) return;
     getters_.wake_all();
     putters_.wake_all();
   }
@@ -410,6 +411,13 @@ class alignas(64) Queue {
 class alignas(64) MessageQueue {
  public:
   MessageQueue(uint32_t maxsize, uint32_t max_message);
+#ifdef IPCSYNC_MODEL_CHECK
+  // The model-check build's atomics are objects Relacy tracks: the cells' end with the queue.
+  ~MessageQueue() {
+    using Seq = detail::atomic<uint64_t>;
+    for (uint32_t i = 0; i < ring_.capacity(); ++i) ring_.seq_of(cells() + std::size_t{i} * ring_.stride()).~Seq();
+  }
+#endif
   MessageQueue(const MessageQueue&) = delete;
   MessageQueue& operator=(const MessageQueue&) = delete;
 
@@ -448,7 +456,10 @@ class alignas(64) MessageQueue {
   uint32_t max_message() const noexcept { return max_message_; }
 
  private:
-  static constexpr std::size_t kHeader = 16;  // sequence (8) + length (4) + padding (4)
+  // A cell: the sequence (detail::atomic<uint64_t>: 8 bytes, bigger in the model-check build),
+  // the length (4) at kLengthAt, padding to 8, then the message at kHeader (16 in real builds).
+  static constexpr std::size_t kLengthAt = sizeof(detail::atomic<uint64_t>);
+  static constexpr std::size_t kHeader = (kLengthAt + sizeof(uint32_t) + 7) / 8 * 8;
   static constexpr uint32_t stride_for(uint32_t max_message) noexcept {
     return static_cast<uint32_t>((kHeader + max_message + 7) / 8 * 8);
   }

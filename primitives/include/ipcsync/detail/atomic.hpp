@@ -85,6 +85,9 @@ enum class mutant : int {
   event_set_relaxed,               // Event::set(): the flag is published relaxed
   barrier_no_wake,                 // Barrier: the last arrival does not wake the others
   lock_plain_release_no_membarrier,  // Lock: g_asymmetric's plain-store release, no kernel barrier
+  barrier_break_no_wake,           // Barrier: breaking a round (abort, timeout) wakes nobody
+  barrier_reset_keeps_outcome,     // Barrier::reset(): the reset round reads as completed
+  queue_close_no_wake,             // Queue::close(): blocked getters and putters are not woken
   count_
 };
 inline mutant g_mutant = mutant::none;
