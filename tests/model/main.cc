@@ -55,6 +55,7 @@ const char* mutant_name(detail::mutant m) {
     case detail::mutant::barrier_break_no_wake: return "barrier_break_no_wake";
     case detail::mutant::barrier_reset_keeps_outcome: return "barrier_reset_keeps_outcome";
     case detail::mutant::queue_close_no_wake: return "queue_close_no_wake";
+    case detail::mutant::parking_slice_ends_wait: return "parking_slice_ends_wait";
     case detail::mutant::lock_plain_release_no_membarrier: return "lock_plain_release_no_membarrier";
     case detail::mutant::count_: break;
   }

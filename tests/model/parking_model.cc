@@ -71,6 +71,6 @@ IPCSYNC_MODEL_SUITE("parking", model::simulate<ParkingTokens<2>, ParkingMutex>, 
                     {detail::mutant::parking_no_recheck_after_awake, detail::mutant::parking_waiter_no_fence,
                      detail::mutant::parking_waker_no_retry},
                     200000, model::simulate<ParkingTokens<1>>)
-IPCSYNC_MODEL_SUITE("parking_slices", model::simulate<ParkingTokens<2>, ParkingMutex>, 50000, 0, {}, 0, {},
-                    /*timeouts=*/true)
+IPCSYNC_MODEL_SUITE("parking_slices", model::simulate<ParkingTokens<2>, ParkingMutex>, 50000, 0,
+                    {detail::mutant::parking_slice_ends_wait}, 100000, {}, /*timeouts=*/true)
 }  // namespace

@@ -165,6 +165,10 @@ struct Parking {
         }
         // A quiet slice: if an `awake` holder died, nobody would wake us. Clearing a live
         // holder's flag costs at most one extra wake.
+        if (IPCSYNC_MUTANT(parking_slice_ends_wait)) {  // a slice's end taken for a wake-up
+          got = true;
+          break;
+        }
         if (seq.load(std::memory_order_relaxed) == s) awake.store(0, std::memory_order_seq_cst);
         if (on_quiet()) {
           got = true;

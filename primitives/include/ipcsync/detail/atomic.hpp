@@ -88,6 +88,8 @@ enum class mutant : int {
   barrier_break_no_wake,           // Barrier: breaking a round (abort, timeout) wakes nobody
   barrier_reset_keeps_outcome,     // Barrier::reset(): the reset round reads as completed
   queue_close_no_wake,             // Queue::close(): blocked getters and putters are not woken
+  parking_slice_ends_wait,         // Parking: a quiet park slice ends the wait as if woken (the
+                                   // Condition bug of the semantics issue: a slice returned true)
   count_
 };
 inline mutant g_mutant = mutant::none;
