@@ -60,6 +60,11 @@ struct Options {
   bool plot = false;
   std::string fault;  // --inject-fault (tests only)  // plot this run's rows when done (scripts/plot.py)
   bool help = false;  // help was printed
+  // --dry-run: print the placements of --pin x --procs, run nothing; on a simulated machine with
+  // --topology (XML file or hwloc synthetic description), restricted to --cpuset if given.
+  bool dry_run = false;
+  std::string topology;
+  std::string cpuset;
   std::string command_line;
 };
 
