@@ -2,6 +2,7 @@
 #include "harness/clock.hpp"
 
 #include <algorithm>
+#include <numeric>
 #include <fstream>
 #include <string>
 #include <vector>
@@ -40,7 +41,8 @@ void Clock::calibrate() {
     std::sort(rates.begin(), rates.end());
     ns_per_tick_ = rates[1];
   }
-  // Overhead: median of back-to-back reads.
+  // Overhead: median of back-to-back reads, after 5 ms of reads so the core is warm.
+  for (const uint64_t until = mono_ns() + 5'000'000; mono_ns() < until;) (void)ticks();
   std::vector<uint64_t> d(2001);
   for (auto& x : d) {
     const uint64_t a = ticks();
@@ -48,7 +50,18 @@ void Clock::calibrate() {
     x = b - a;
   }
   std::nth_element(d.begin(), d.begin() + d.size() / 2, d.end());
-  overhead_ns_ = to_ns(d[d.size() / 2]);
+  overhead_ticks_ = d[d.size() / 2];
+  overhead_ns_ = to_ns(overhead_ticks_);
+  // Resolution: the gcd of spans of varied length (a few reads to a few hundred ns of work).
+  uint64_t g = 0;
+  volatile uint64_t sink = 0;
+  for (int i = 0; i < 2000 && g != 1; ++i) {
+    const uint64_t a = ticks();
+    for (int k = 0; k < i % 37; ++k) sink = sink + 1;
+    const uint64_t b = ticks();
+    g = std::gcd(g, b - a);
+  }
+  resolution_ns_ = std::max(1.0, to_ns(g));
 }
 
 }  // namespace ipcsync::harness

@@ -180,6 +180,14 @@ Options parse_options(int argc, char** argv) {
   app.add_option("--inject-fault", o.fault, "Testing only: break the workload on purpose (see --list) to prove its verify step fails")
       ->group("Testing");
   app.add_flag("--list", o.list, "List primitives, backends and workloads, then exit");
+  app.add_flag("--dry-run", o.dry_run,
+               "Print where --pin would put each of --procs workers (PU, core, NUMA node, package), on this machine "
+               "or on --topology; run nothing, write nothing");
+  app.add_option("--topology", o.topology,
+                 "With --dry-run: simulate a machine: an hwloc XML file (lstopo out.xml) or a synthetic description "
+                 "such as \"pack:2 numa:2 core:8 pu:2\"");
+  app.add_option("--cpuset", o.cpuset,
+                 "With --dry-run --topology: the PUs the simulated run may use, as taskset -c would give them (e.g. 0-3,8)");
   std::map<std::string, std::string> param_text;
   std::set<std::string> seen;
   for (const auto& d : Registry::get().all())
@@ -212,6 +220,15 @@ Options parse_options(int argc, char** argv) {
       throw usage_error("--python: '" + o.python + "' is not an executable file (a Python interpreter)");
   };
   if (app.count("--python") > 0 || o.plot) check_python();
+  // --dry-run, and the simulated machine that only it can use (a run binds workers: it needs this one)
+  if (!o.dry_run && app.count("--topology") > 0)
+    throw usage_error("--topology: simulates a machine for --dry-run only (a run always uses this machine)");
+  if (!o.dry_run && app.count("--cpuset") > 0)
+    throw usage_error("--cpuset: restricts a simulated machine for --dry-run only (restrict a run with taskset -c)");
+  if (o.dry_run && o.list) throw usage_error("--dry-run: cannot be combined with --list");
+  if (o.dry_run && o.plot) throw usage_error("--dry-run: cannot be combined with --plot (nothing is run)");
+  if (o.dry_run && o.format != "table")
+    throw usage_error("--dry-run: prints text; --format " + o.format + " is not available with it");
 
   // --primitive / --workload
   if (!primitive.empty()) o.primitives = split(primitive, ',');
@@ -227,7 +244,7 @@ Options parse_options(int argc, char** argv) {
       throw usage_error("--workload: unknown workload '" + w + "' (accepted: " + join(names) + ")");
     }
   if (o.primitives.empty() && !o.list) {
-    if (o.workloads.empty())
+    if (o.workloads.empty() && !o.dry_run)  // a dry run's placements need no primitive
       throw usage_error("--primitive: required (accepted: " + join(known) + "); see bench --list");
     for (const auto& w : o.workloads)
       for (const auto& p : Registry::get().find(w)->primitives)
@@ -408,6 +425,11 @@ std::vector<PlanItem> expand(const Options& o, const Topology& topo) {
       if (!inst)
         throw usage_error("--backend: '" + b + "' does not implement primitive '" + prim + "' (it is implemented by: " +
                           join(Registry::get().backends_for(prim)) + ")");
+      // The python backend runs multiprocessing's processes; it has no thread mode (a row
+      // labelled threads would be processes).
+      if (inst->python && std::find(o.modes.begin(), o.modes.end(), "threads") != o.modes.end())
+        throw usage_error("--mode threads: the python backend runs processes only (multiprocessing); "
+                          "use --mode processes, or leave python out of --backend");
       for (const auto& mode : o.modes)
       for (const auto& pin : o.pins)
         for (int64_t n : procs)

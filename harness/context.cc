@@ -84,7 +84,10 @@ HostContext collect_context(const Topology& topo) {
                            {"nlohmann_json", std::to_string(NLOHMANN_JSON_VERSION_MAJOR) + "." +
                                                  std::to_string(NLOHMANN_JSON_VERSION_MINOR) + "." +
                                                  std::to_string(NLOHMANN_JSON_VERSION_PATCH)}};
-  j["clock"] = {{"source", Clock::source()}, {"overhead_ns", Clock::overhead_ns()}, {"ticks_per_ns", Clock::ticks_per_ns()}};
+  j["clock"] = {{"source", Clock::source()},
+                {"overhead_ns", Clock::overhead_ns()},
+                {"resolution_ns", Clock::resolution_ns()},
+                {"ticks_per_ns", Clock::ticks_per_ns()}};
 
   // host_id: the host name plus a hash of what makes two runs comparable.
   std::ostringstream key;

@@ -15,12 +15,15 @@
 #include <cstdlib>
 #include <ctime>
 #include <iostream>
+#include <memory>
 #include <nlohmann/json.hpp>
+#include <stdexcept>
 
 #include "harness/clock.hpp"
 #include "harness/config.hpp"
 #include "harness/context.hpp"
 #include "harness/output.hpp"
+#include "harness/noise.hpp"
 #include "harness/paths.hpp"
 #include "harness/runner.hpp"
 #include "harness/topology.hpp"
@@ -96,8 +99,39 @@ int run(int argc, char** argv) {
     std::cout << (opt.format == "json" ? list_json() + "\n" : list_text());
     return 0;
   }
+  if (opt.dry_run) {
+    // The placements --pin would give, on this machine or a simulated one; nothing is run.
+    try {
+      std::unique_ptr<Topology> sim;
+      try {
+        sim = opt.topology.empty() ? std::make_unique<Topology>() : std::make_unique<Topology>(opt.topology);
+      } catch (const std::invalid_argument& e) {
+        throw usage_error("--topology: " + std::string(e.what()));
+      }
+      if (!opt.cpuset.empty()) try {
+          sim->restrict_to(opt.cpuset);
+        } catch (const std::invalid_argument& e) {
+          throw usage_error("--cpuset: " + std::string(e.what()));
+        }
+      if (opt.primitives.empty()) validate_pins(opt, *sim);
+      else expand(opt, *sim);  // every flag of the run it previews is checked
+      const std::vector<int64_t> procs =
+          opt.procs.empty() ? std::vector<int64_t>{static_cast<int64_t>(sim->pus().size())} : opt.procs;
+      std::cout << dry_run_text(*sim, opt.pins, procs);
+    } catch (const usage_error& e) {
+      std::cerr << "bench: " << e.what() << "\n";
+      return 2;
+    }
+    return 0;
+  }
 
   Topology topo;
+  if (topo.simulated()) {  // e.g. HWLOC_SYNTHETIC: its PUs are not this machine's, nothing could be pinned
+    std::cerr << "bench: the topology is simulated (" << topo.source()
+              << "): a run cannot pin workers to its PUs; unset it to run on this machine, or see the placements "
+                 "with --dry-run\n";
+    return 2;
+  }
   std::vector<PlanItem> plan;
   try {
     plan = expand(opt, topo);
@@ -114,7 +148,7 @@ int run(int argc, char** argv) {
   for (const auto& item : plan)
     if (item.cfg.procs > static_cast<int>(topo.pus().size())) {
       ctx.warnings.push_back("procs " + std::to_string(item.cfg.procs) + " > " + std::to_string(topo.pus().size()) +
-                             " PUs: oversubscribed rows are flagged");
+                             " allowed PUs (" + topo.allowed_text() + "): oversubscribed rows are flagged");
       break;
     }
   nlohmann::json run_entry{{"run_id", run_id},          {"date", now_iso8601()},
@@ -135,15 +169,16 @@ int run(int argc, char** argv) {
   const bool tty = isatty(STDERR_FILENO);
   Table tab;
   if (table) {
-    std::cout << "ipcsync bench  host " << ctx.host_id << "  " << topo.cpu_model() << "  (" << topo.pus().size()
-              << " PUs)  clock " << Clock::source() << ", overhead " << Clock::overhead_ns() << " ns\n";
+    std::cout << "ipcsync bench  host " << ctx.host_id << "  " << topo.cpu_model() << "  (allowed PUs "
+              << topo.allowed_text() << " of " << topo.machine_pus() << ")  clock " << Clock::source() << ", overhead "
+              << Clock::overhead_ns() << " ns\n";
     tab.header(std::cout);
   } else if (opt.format == "csv") {
     std::cout << csv_header() << "\n";
   }
   std::vector<RunResult> rows;
   nlohmann::json json_rows = nlohmann::json::array();
-  int failures = 0;
+  int failures = 0, short_windows = 0, noisy = 0;
   const std::size_t total = plan.size() * static_cast<std::size_t>(opt.repeat);
   std::size_t done = 0;
   // Repetitions are interleaved (rep 0 of every configuration, then rep 1, ...), so slow drifts
@@ -161,7 +196,11 @@ int run(int argc, char** argv) {
         RunResult r = run_once(item.instance, item.cfg, pins, topo, gate, timeout);
         r.repetition = rep;
         if (tty) std::cerr << "\r\033[K" << std::flush;
-        if (r.status != "ok") ++failures;
+        // short_window verified but measured nothing real: not a failure (exit 0), but said
+        // below, and left out of every statistic by the scripts.
+        if (r.status == "short_window") ++short_windows;
+        else if (r.status != "ok") ++failures;
+        if (r.noisy) ++noisy;
         file->append(csv_row(r, run_id, ctx.host_id));
         if (table) tab.row(std::cout, r);
         else if (opt.format == "csv") std::cout << csv_row(r, run_id, ctx.host_id) << "\n";
@@ -193,6 +232,12 @@ int run(int argc, char** argv) {
     std::cout << out.dump(2) << "\n";
   }
   if (failures) std::cerr << "bench: " << failures << " run(s) failed; see the status column\n";
+  if (short_windows)
+    std::cerr << "bench: warning: " << short_windows << " run(s) measured a window under 90% of --duration or no op "
+              << "(status short_window, reason in detail): not measurements; rerun on a quieter machine or longer\n";
+  if (noisy)
+    std::cerr << "bench: warning: " << noisy << " of " << rows.size() << " run(s) shared the allowed PUs with other work "
+              << "(noisy=1: steal > " << kNoisyStealPct << "% or others > " << kNoisyOthersPct << "% of PU time)\n";
   if (opt.plot) {
     // Seeing the latest run at once: scripts/plot.py on this run's rows only, its stdout on our
     // stderr. Run from an argument vector, never through a shell: any path works, and nothing

@@ -1,6 +1,8 @@
 // output.cc — CSV, JSON context and table writers.
 #include "harness/output.hpp"
 
+#include "harness/clock.hpp"
+
 #include <fcntl.h>
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -16,6 +18,7 @@
 #include <filesystem>
 #include <iomanip>
 #include <map>
+#include <set>
 #include <sstream>
 #include <stdexcept>
 
@@ -29,7 +32,9 @@ const std::vector<std::string>& columns() {
       "schema_version", "timestamp", "run_id", "host_id", "name", "workload", "primitive", "backend", "mode",
       "procs", "pin", "pus", "params", "repetition", "ops", "seconds", "ops_per_sec", "ops_min", "ops_max",
       "fairness", "lat_samples", "lat_p50_ns", "lat_p90_ns", "lat_p99_ns", "lat_p999_ns", "lat_max_ns",
-      "wake_p50_ns", "wake_p99_ns", "wake_max_ns", "oversubscribed", "status", "detail"};
+      "wake_p50_ns", "wake_p99_ns", "wake_max_ns", "oversubscribed", "duration_s", "warmup_s", "ops_per_worker",
+      "clock_overhead_ns", "cpu_user_s", "cpu_sys_s", "cpu_ns_per_op", "vcsw", "ivcsw", "steal_pct", "others_pct",
+      "load1", "noisy", "status", "detail"};
   return c;
 }
 
@@ -78,7 +83,18 @@ std::vector<std::string> fields(const RunResult& r, const std::string& run_id, c
           num(r.fairness, 4), std::to_string(r.latency.count()), p(r.latency, lat, 50), p(r.latency, lat, 90),
           p(r.latency, lat, 99), p(r.latency, lat, 99.9), lat ? num(static_cast<double>(r.latency.max())) : "",
           p(r.wakeup, wake, 50), p(r.wakeup, wake, 99), wake ? num(static_cast<double>(r.wakeup.max())) : "",
-          r.oversubscribed ? "1" : "0", r.status, r.detail};
+          r.oversubscribed ? "1" : "0",
+          // What was asked: the timed window (empty under --ops) and the warm-up; --ops per worker.
+          r.cfg.ops_per_worker ? "" : num(r.cfg.duration_s, 6), num(r.cfg.warmup_s, 6),
+          r.cfg.ops_per_worker ? std::to_string(r.cfg.ops_per_worker) : "", num(r.clock_overhead_ns, 1),
+          // The cost and the noise (harness/noise.hpp); empty when not measured (a failed run).
+          r.have_cpu ? num(r.cpu_user_s, 6) : "", r.have_cpu ? num(r.cpu_sys_s, 6) : "",
+          r.have_cpu && r.ops + r.warm_ops > 0
+              ? num((r.cpu_user_s + r.cpu_sys_s) * 1e9 / static_cast<double>(r.ops + r.warm_ops), 1)
+              : "",
+          r.have_cpu ? std::to_string(r.vcsw) : "", r.have_cpu ? std::to_string(r.ivcsw) : "",
+          r.have_noise ? num(r.steal_pct, 2) : "", r.have_noise ? num(r.others_pct, 2) : "",
+          r.load1 >= 0 ? num(r.load1, 2) : "", r.noisy ? "1" : "0", r.status, r.detail};
 }
 
 std::string fmt_rate(double v) {
@@ -118,9 +134,19 @@ std::string csv_row(const RunResult& r, const std::string& run_id, const std::st
 }
 
 nlohmann::json row_json(const RunResult& r, const std::string& run_id, const std::string& host_id) {
+  // The CSV's fields, typed: numbers as JSON numbers, an empty number (not applicable) as null,
+  // text as strings.
+  static const std::set<std::string> text = {"timestamp", "run_id", "host_id", "name", "workload", "primitive",
+                                             "backend", "mode", "pin", "pus", "params", "status", "detail"};
   nlohmann::json j;
   const auto f = fields(r, run_id, host_id);
-  for (std::size_t i = 0; i < f.size(); ++i) j[columns()[i]] = f[i];
+  for (std::size_t i = 0; i < f.size(); ++i) {
+    const std::string& c = columns()[i];
+    if (text.count(c)) j[c] = f[i];
+    else if (f[i].empty()) j[c] = nullptr;
+    else if (f[i].find('.') == std::string::npos) j[c] = std::stoull(f[i]);
+    else j[c] = std::stod(f[i]);
+  }
   return j;
 }
 
@@ -390,12 +416,19 @@ void Table::header(std::ostream& os) const {
 void Table::row(std::ostream& os, const RunResult& r) const {
   char b[512];
   const bool lat = r.latency.count() > 0;
-  std::snprintf(b, sizeof b, "%-10s %-10s %-7s %5d %-8s %3d %10s %9s %9s %9s %6.3f  %s%s%s", r.cfg.workload.c_str(),
+  // A net percentile below the clock's step is "<step": the clock cannot time such an op alone
+  // (harness/clock.hpp). The python backend times with its own clock.
+  const double step = r.cfg.backend == "python" ? 0 : Clock::resolution_ns();
+  auto lat_text = [&](double q) {
+    if (!lat) return std::string("-");
+    const double v = r.latency.percentile(q);
+    return v < step ? "<" + fmt_ns(step) : fmt_ns(v);
+  };
+  std::snprintf(b, sizeof b, "%-10s %-10s %-7s %5d %-8s %3d %10s %9s %9s %9s %6.3f  %s%s%s%s", r.cfg.workload.c_str(),
                 r.cfg.primitive.c_str(), r.cfg.backend.c_str(), r.cfg.procs, r.pin.c_str(), r.repetition,
-                fmt_rate(r.ops_per_sec).c_str(), lat ? fmt_ns(r.latency.percentile(50)).c_str() : "-",
-                lat ? fmt_ns(r.latency.percentile(99)).c_str() : "-",
-                lat ? fmt_ns(r.latency.percentile(99.9)).c_str() : "-", r.fairness, r.status.c_str(),
-                r.oversubscribed ? " (oversubscribed)" : "",
+                fmt_rate(r.ops_per_sec).c_str(), lat_text(50).c_str(), lat_text(99).c_str(), lat_text(99.9).c_str(),
+                r.fairness, r.status.c_str(),
+                r.oversubscribed ? " (oversubscribed)" : "", r.noisy ? " (noisy)" : "",
                 r.status != "ok" || r.cfg.unsafe ? (" " + r.detail).c_str() : "");
   os << b << "\n";
 }

@@ -11,7 +11,7 @@
 
 namespace ipcsync::harness {
 
-inline constexpr int kSchemaVersion = 1;
+inline constexpr int kSchemaVersion = 2;
 
 // csv_header(): the fixed header line (no newline).
 std::string csv_header();

@@ -4,6 +4,7 @@
 #include <poll.h>
 #include <sched.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -25,6 +26,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "harness/noise.hpp"
 #include "harness/paths.hpp"
 #include "ipcsync/futex.hpp"
 #include "ipcsync/shm.hpp"
@@ -60,6 +62,20 @@ enum class ChildExit : int {
 [[noreturn]] void exit_child(ChildExit e) { _exit(static_cast<int>(e)); }
 constexpr bool exited_with(int wstatus, ChildExit e) {
   return WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == static_cast<int>(e);
+}
+
+// record_cpu(): the calling worker thread's CPU time and context switches so far, into its
+// slot (a forked worker is one thread, so this is the whole process).
+void record_cpu(WorkerSlot* slot) noexcept {
+  rusage ru{};
+  if (getrusage(RUSAGE_THREAD, &ru) != 0) return;
+  auto ns = [](const timeval& t) {
+    return static_cast<uint64_t>(t.tv_sec) * 1'000'000'000u + static_cast<uint64_t>(t.tv_usec) * 1000u;
+  };
+  slot->cpu_user_ns = ns(ru.ru_utime);
+  slot->cpu_sys_ns = ns(ru.ru_stime);
+  slot->vcsw = static_cast<uint64_t>(ru.ru_nvcsw);
+  slot->ivcsw = static_cast<uint64_t>(ru.ru_nivcsw);
 }
 
 // A worker's whole life after fork. Never returns.
@@ -98,6 +114,7 @@ constexpr bool exited_with(int wstatus, ChildExit e) {
     exit_child(ChildExit::threw);
   }
   slot->pu = sched_getcpu();
+  record_cpu(slot);
   exit_child(ChildExit::ok);
 }
 
@@ -239,7 +256,13 @@ void collect(RunResult& r, const Instance& inst, const RunConfig& cfg, const Are
     end = std::max(end, s.end_ns);
     r.latency.merge(s.latency);
     r.wakeup.merge(s.wakeup);
+    r.cpu_user_s += static_cast<double>(s.cpu_user_ns) * 1e-9;
+    r.cpu_sys_s += static_cast<double>(s.cpu_sys_ns) * 1e-9;
+    r.vcsw += s.vcsw;
+    r.ivcsw += s.ivcsw;
   }
+  r.have_cpu = true;
+  r.warm_ops = tot.warm_ops;
   summarize(r, ops, begin, end);
   VerifyResult v;
   try {
@@ -431,6 +454,7 @@ void run_threads(RunResult& r, const Instance& inst, const RunConfig& cfg, const
           a.ctl->phase.store(Control::kStop, std::memory_order_relaxed);
         }
         a.slots[i].pu = sched_getcpu();
+        record_cpu(&a.slots[i]);
       }
       finished.fetch_add(1);
     });
@@ -561,11 +585,24 @@ void read_python_result(RunResult& r, const nlohmann::json& res, const RunConfig
                     std::to_string(cfg.procs));
   std::vector<uint64_t> ops;
   uint64_t begin = UINT64_MAX, end = 0;
+  // CPU time and context switches: every worker reports them (getrusage), or the row has none.
+  bool cpu = true;
+  double user = 0, sys = 0;
+  uint64_t vcsw = 0, ivcsw = 0, warm = 0;
   for (std::size_t i = 0; i < workers.size(); ++i) {
     const nlohmann::json& w = workers[i];
     const std::string where = "workers[" + std::to_string(i) + "]";
     if (!w.is_object()) throw malformed(where + " is not an object");
     ops.push_back(u64_field(w, "ops", where));
+    warm += u64_field(w, "warm_ops", where);
+    if (w.contains("cpu_user_ns")) {
+      user += static_cast<double>(u64_field(w, "cpu_user_ns", where)) * 1e-9;
+      sys += static_cast<double>(u64_field(w, "cpu_sys_ns", where)) * 1e-9;
+      vcsw += u64_field(w, "vcsw", where);
+      ivcsw += u64_field(w, "ivcsw", where);
+    } else {
+      cpu = false;
+    }
     begin = std::min(begin, u64_field(w, "begin_ns", where));
     end = std::max(end, u64_field(w, "end_ns", where));
     const uint64_t lo = u64_field(w, "min_ns", where), hi = u64_field(w, "max_ns", where);
@@ -581,7 +618,19 @@ void read_python_result(RunResult& r, const nlohmann::json& res, const RunConfig
   const nlohmann::json& detail = field(verify, "detail", "result.verify");
   if (!ok.is_boolean()) throw malformed("result.verify.ok is not a boolean");
   if (!detail.is_string()) throw malformed("result.verify.detail is not a string");
+  if (const auto it = res.find("clock_overhead_ns"); it != res.end()) {
+    if (!it->is_number() || !(it->get<double>() >= 0)) throw malformed("result.clock_overhead_ns is not a number >= 0");
+    r.clock_overhead_ns = it->get<double>();
+  }
   summarize(r, ops, begin, end);
+  r.warm_ops = warm;
+  if (cpu) {
+    r.have_cpu = true;
+    r.cpu_user_s = user;
+    r.cpu_sys_s = sys;
+    r.vcsw = vcsw;
+    r.ivcsw = ivcsw;
+  }
   r.detail = detail.get<std::string>();
   if (!ok.get<bool>()) r.status = "verify_failed";
 }
@@ -690,6 +739,29 @@ void run_python(RunResult& r, const RunConfig& cfg, const PinPlan& plan, SignalG
   }
 }
 
+// check_window(): a verified row is `ok` only if it measured something real: at least one op,
+// and (for a timed run) a measured window covering at least kMinWindowFraction of the requested
+// --duration. Otherwise it is `short_window`, with the reason first in detail; the scripts
+// leave such rows out of every statistic and count them. A window shrinks when the workers
+// could not run during it (a loaded machine: every worker descheduled, or parked behind a
+// descheduled holder, until the stop) — a figure computed from it would be noise.
+constexpr double kMinWindowFraction = 0.9;
+void check_window(RunResult& r, const RunConfig& cfg) {
+  std::string why;
+  char b[160];
+  if (r.ops == 0) {
+    std::snprintf(b, sizeof b, "no op completed in the measured window (%.6f s)", r.seconds);
+    why = b;
+  } else if (cfg.ops_per_worker == 0 && r.seconds < kMinWindowFraction * cfg.duration_s) {
+    std::snprintf(b, sizeof b, "measured window %.6f s is under %.0f%% of the requested %g s (%llu ops)", r.seconds,
+                  kMinWindowFraction * 100, cfg.duration_s, static_cast<unsigned long long>(r.ops));
+    why = b;
+  }
+  if (why.empty()) return;
+  r.status = "short_window";
+  r.detail = r.detail.empty() ? why : why + "; " + r.detail;
+}
+
 }  // namespace
 
 namespace {
@@ -706,6 +778,9 @@ RunResult run_once(const Instance& inst, const RunConfig& cfg, const PinPlan& pl
   r.pus = plan.pu_of;
   r.oversubscribed = plan.oversubscribed;
   r.timestamp = now_iso8601();
+  r.clock_overhead_ns = inst.python ? 0 : Clock::overhead_ns();  // the python backend reports its own
+  r.load1 = load1();
+  const NoiseSample before = sample_noise(topo.pus());
   // Whatever goes wrong in one configuration (a failed pipe, mmap or fork, a workload that reads
   // a parameter it did not declare, ...) is this row's `error`, and the sweep goes on; only a
   // signal (interrupted) ends it. Every worker is killed and reaped on the way out.
@@ -720,6 +795,14 @@ RunResult run_once(const Instance& inst, const RunConfig& cfg, const PinPlan& pl
     // bench must end after this row (as for hung threads).
     if (cfg.mode == "threads") r.fatal = true;
   }
+  const Noise noise = noise_between(before, sample_noise(topo.pus()));
+  if (noise.valid) {
+    r.have_noise = true;
+    r.steal_pct = noise.steal_pct;
+    r.others_pct = noise.others_pct;
+    r.noisy = noise.steal_pct > kNoisyStealPct || noise.others_pct > kNoisyOthersPct;
+  }
+  if (r.status == "ok") check_window(r, cfg);
   return r;
 }
 

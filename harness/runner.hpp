@@ -57,15 +57,28 @@ struct RunResult {
   bool oversubscribed = false;
   int repetition = 0;
   std::string timestamp;
-  std::string status = "ok";  // ok, verify_failed, timeout, crashed, error
+  // ok, short_window, verify_failed, timeout, crashed, error. short_window: the run verified,
+  // but its measured window is not a measurement (see check_window in runner.cc).
+  std::string status = "ok";
   std::string detail;
   uint64_t ops = 0;
+  uint64_t warm_ops = 0;
   double seconds = 0;
   double ops_per_sec = 0;
   uint64_t ops_min = 0, ops_max = 0;
   double fairness = 0;
-  LogHistogram latency;
+  LogHistogram latency;  // net of the clock: clock_overhead_ns was subtracted from every sample
   LogHistogram wakeup;
+  double clock_overhead_ns = 0;
+  // The cost and the noise (harness/noise.hpp): the workers' CPU time and context switches,
+  // and what else ran on the allowed PUs.
+  bool have_cpu = false;
+  double cpu_user_s = 0, cpu_sys_s = 0;
+  uint64_t vcsw = 0, ivcsw = 0;
+  bool have_noise = false;
+  double steal_pct = 0, others_pct = 0;
+  double load1 = -1;
+  bool noisy = false;
   bool fatal = false;  // thread mode: hung threads were left behind; the process must end
 };
 

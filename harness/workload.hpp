@@ -69,6 +69,9 @@ struct alignas(256) WorkerSlot {
   uint64_t begin_ns = 0, end_ns = 0;  // CLOCK_MONOTONIC, the worker's measured window
   int pu = -1;                        // where it actually ran (sched_getcpu at the end)
   int error = 0;                      // nonzero: body threw; message below
+  // The worker's CPU time and context switches over its whole life (getrusage(RUSAGE_THREAD)
+  // when its body returns; the harness fills them, never the workload).
+  uint64_t cpu_user_ns = 0, cpu_sys_ns = 0, vcsw = 0, ivcsw = 0;
   char message[160] = {};
   LogHistogram latency;
   LogHistogram wakeup;
@@ -158,7 +161,8 @@ struct Registrar {
 
 // run_ops(): the measured loop. Runs `op` through the warm-up phase, then counts and (every
 // sample_every-th op) times it until the stop phase or ops_per_worker; `after` (think time) runs
-// after each op, outside the timed span. Records everything in env.slot.
+// after each op, outside the timed span. Records everything in env.slot; a sample is the op's
+// span net of the clock (Clock::net_ns).
 template <class Op, class After>
 inline void run_ops(WorkerEnv& env, Op&& op, After&& after) {
   Control& ctl = *env.ctl;
@@ -173,7 +177,6 @@ inline void run_ops(WorkerEnv& env, Op&& op, After&& after) {
   hist.clear();
   const uint64_t limit = env.cfg->ops_per_worker;
   const uint32_t every = env.cfg->sample_every;
-  const double ns_per_tick = Clock::to_ns(1000) / 1000.0;
   uint64_t n = 0;
   uint32_t k = every;
   slot.begin_ns = Clock::mono_ns();
@@ -184,7 +187,7 @@ inline void run_ops(WorkerEnv& env, Op&& op, After&& after) {
       const uint64_t t0 = Clock::ticks();
       op();
       const uint64_t t1 = Clock::ticks();
-      hist.record(static_cast<uint64_t>(static_cast<double>(t1 - t0) * ns_per_tick));
+      hist.record(Clock::net_ns(t1 - t0));
     } else {
       op();
     }
@@ -200,7 +203,7 @@ inline void run_ops(WorkerEnv& env, Op&& op, After&& after) {
 // a sentinel, rounds a leader classifies as warm-up or measured, a pipeline stage. count()
 // each op; the first measured one clears the histograms and opens the measured window;
 // finish() closes it and stores the counts in the slot (call it once, on every exit path).
-// ns(): ticks to nanoseconds, for recording Clock::ticks() differences.
+// Spans go into the histograms as Clock::net_ns(t1 - t0): net of the clock's own cost.
 struct Meter {
   WorkerSlot& slot;
   uint64_t warm = 0, n = 0;
@@ -225,7 +228,6 @@ struct Meter {
     slot.warm_ops = warm;
     slot.ops = n;
   }
-  static uint64_t ns(uint64_t dticks) noexcept { return static_cast<uint64_t>(Clock::to_ns(dticks)); }
 };
 
 }  // namespace ipcsync::harness

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 JSON_SCHEMA_VERSION = 1
 
 # The CSV header, in order (docs/results-format.md, "CSV columns, in order").
@@ -34,19 +34,30 @@ COLUMNS = (
     "backend", "mode", "procs", "pin", "pus", "params", "repetition", "ops", "seconds",
     "ops_per_sec", "ops_min", "ops_max", "fairness", "lat_samples", "lat_p50_ns", "lat_p90_ns",
     "lat_p99_ns", "lat_p999_ns", "lat_max_ns", "wake_p50_ns", "wake_p99_ns", "wake_max_ns",
-    "oversubscribed", "status", "detail",
+    "oversubscribed", "duration_s", "warmup_s", "ops_per_worker", "clock_overhead_ns",
+    "cpu_user_s", "cpu_sys_s", "cpu_ns_per_op", "vcsw", "ivcsw", "steal_pct", "others_pct",
+    "load1", "noisy", "status", "detail",
 )
+# Schema 1 (results written before 2026-12-05, e.g. results/reference/) had no columns from
+# duration_s to noisy, and its latencies were not net of the clock. It is still read: the
+# missing numbers are NaN and noisy is 0.
+COLUMNS_V1 = COLUMNS[:COLUMNS.index("duration_s")] + ("status", "detail")
+HEADERS = {SCHEMA_VERSION: COLUMNS, 1: COLUMNS_V1}
 # Columns that must hold a value in every row.
-REQUIRED_INT_COLUMNS = ("schema_version", "procs", "repetition", "oversubscribed")
+REQUIRED_INT_COLUMNS = ("schema_version", "procs", "repetition", "oversubscribed", "noisy")
 REQUIRED_TEXT_COLUMNS = ("run_id", "host_id", "workload", "primitive", "backend", "mode",
                          "status")
 # Numeric columns that may be empty ("not applicable", e.g. in a crashed row).
 OPTIONAL_NUMBER_COLUMNS = (
     "ops", "seconds", "ops_per_sec", "ops_min", "ops_max", "fairness", "lat_samples",
     "lat_p50_ns", "lat_p90_ns", "lat_p99_ns", "lat_p999_ns", "lat_max_ns",
-    "wake_p50_ns", "wake_p99_ns", "wake_max_ns",
+    "wake_p50_ns", "wake_p99_ns", "wake_max_ns", "duration_s", "warmup_s", "ops_per_worker",
+    "clock_overhead_ns", "cpu_user_s", "cpu_sys_s", "cpu_ns_per_op", "vcsw", "ivcsw",
+    "steal_pct", "others_pct", "load1",
 )
-STATUSES = ("ok", "verify_failed", "timeout", "crashed", "error")
+# short_window: verified, but the measured window covered under 90% of --duration or held no
+# op: not a measurement, so like every status but ok it is left out of the statistics.
+STATUSES = ("ok", "short_window", "verify_failed", "timeout", "crashed", "error")
 
 # One configuration: rows that differ only in repetition (and run/host) measure the same thing.
 CONFIG_KEYS = ("workload", "primitive", "backend", "mode", "procs", "pin", "params")
@@ -132,7 +143,7 @@ def read_csv(path):
     records = []
     try:
         header = next(reader)
-        _check_header(path, header)
+        version = _check_header(path, header)
         for rec in reader:
             if not rec or rec == [""]:
                 continue                      # tolerate blank lines (e.g. a trailing one)
@@ -146,11 +157,14 @@ def read_csv(path):
     if not records:
         raise InputError(f"{path}: has a header but no data rows")
 
-    index = {name: i for i, name in enumerate(header)}
+    index = {name.strip(): i for i, name in enumerate(header)}
     columns = {name: [] for name in COLUMNS}
     for line, rec in records:
         for name in COLUMNS:
-            columns[name].append(_convert(path, line, name, rec[index[name]]))
+            if name in index:
+                columns[name].append(_convert(path, line, name, rec[index[name]], version))
+            else:                             # an older schema's missing column
+                columns[name].append(0 if name in REQUIRED_INT_COLUMNS else float("nan"))
     df = pd.DataFrame(columns)
     for name in REQUIRED_INT_COLUMNS:
         df[name] = df[name].astype("int64")
@@ -162,14 +176,20 @@ def read_csv(path):
 
 
 def _check_header(path, header):
+    """The schema version whose header this is (a set of columns: their order is free)."""
     header = [h.strip() for h in header]
     dup = sorted({h for h in header if header.count(h) > 1})
     if dup:
         raise InputError(f"{path}: not a schema-{SCHEMA_VERSION} header: repeated column(s) "
                          f"{', '.join(dup)}")
-    missing = [c for c in COLUMNS if c not in header]
-    extra = [h for h in header if h not in COLUMNS]
-    if len(missing) == len(COLUMNS):
+    for version, cols in HEADERS.items():
+        if set(header) == set(cols):
+            return version
+    # Name what differs from the nearest schema.
+    version, cols = min(HEADERS.items(), key=lambda vc: len(set(vc[1]) ^ set(header)))
+    missing = [c for c in cols if c not in header]
+    extra = [h for h in header if h not in cols]
+    if len(missing) == len(cols):
         raise InputError(f"{path}: the first line is not an ipcsync results header (expected "
                          f"'{','.join(COLUMNS[:4])},...', see docs/results-format.md)")
     if missing or extra:
@@ -178,11 +198,11 @@ def _check_header(path, header):
             parts.append(f"missing column(s) {', '.join(missing)}")
         if extra:
             parts.append(f"unexpected column(s) {', '.join(extra)}")
-        raise InputError(f"{path}: header does not match results schema {SCHEMA_VERSION}: "
+        raise InputError(f"{path}: header does not match results schema {version}: "
                          f"{'; '.join(parts)} (see docs/results-format.md)")
 
 
-def _convert(path, line, name, text):
+def _convert(path, line, name, text, version=SCHEMA_VERSION):
     text = text.strip() if name not in ("detail", "params", "name") else text
     where = f"{path}:{line}: column {name}"
     if name in REQUIRED_INT_COLUMNS:
@@ -190,14 +210,15 @@ def _convert(path, line, name, text):
             v = _parse_int(text)
         except ValueError:
             raise InputError(f"{where}: {text!r} is not an integer")
-        if name == "schema_version" and v != SCHEMA_VERSION:
-            raise InputError(f"{path}:{line}: schema_version {v}, but these scripts read "
-                             f"results schema {SCHEMA_VERSION}")
+        if name == "schema_version" and v != version:
+            raise InputError(f"{path}:{line}: schema_version {v}, but the header is schema "
+                             f"{version} (these scripts read results schemas "
+                             f"{', '.join(map(str, sorted(HEADERS)))})")
         if name == "procs" and v < 1:
             raise InputError(f"{where}: {v} workers; procs must be at least 1")
         if name == "repetition" and v < 0:
             raise InputError(f"{where}: {v}; repetitions are numbered from 0")
-        if name == "oversubscribed" and v not in (0, 1):
+        if name in ("oversubscribed", "noisy") and v not in (0, 1):
             raise InputError(f"{where}: {text!r}; expected 0 or 1")
         return v
     if name in OPTIONAL_NUMBER_COLUMNS:

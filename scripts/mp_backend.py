@@ -13,9 +13,11 @@ library only, and prints one JSON result on stdout:
 
     {"workers": [{"ops", "warm_ops", "begin_ns", "end_ns", "pu", "hist": {bucket: count},
                   "min_ns", "max_ns",
-                  "wake_hist", "wake_min_ns", "wake_max_ns"   # only when it recorded wake-ups
+                  "wake_hist", "wake_min_ns", "wake_max_ns",  # only when it recorded wake-ups
+                  "cpu_user_ns", "cpu_sys_ns", "vcsw", "ivcsw"  # the worker's getrusage
                  }, ...],
-     "verify": {"ok": bool, "detail": str}}
+     "verify": {"ok": bool, "detail": str},
+     "clock_overhead_ns": int}   # subtracted from every latency sample (net of the clock)
 
 or {"error": "..."} (exit status 1), with "status": "crashed" when a worker was killed by a
 signal or died without a word (bench reports the row as `crashed`, like a C++ worker's). Each workload mirrors its workloads/<name>.cc: the same
@@ -46,6 +48,7 @@ import json
 import multiprocessing as mp
 import os
 import queue
+import resource
 import signal
 import sys
 import threading
@@ -62,6 +65,23 @@ WARMUP, MEASURE, STOP = 0, 1, 2
 K_WARM, K_MEASURED, K_STOP = 0, 1, 2
 MASK64 = (1 << 64) - 1
 CLOCK = time.perf_counter_ns  # CLOCK_MONOTONIC: per-op latency and cross-process timestamps
+
+
+def measure_clock_overhead(n=2001):
+    """The median cost of a back-to-back CLOCK() pair (harness Clock::overhead_ns): what a span
+    timed as t0 = CLOCK(); work; CLOCK() - t0 reads when the work is empty."""
+    clock = CLOCK
+    d = []
+    for _ in range(n):
+        a = clock()
+        d.append(clock() - a)
+    d.sort()
+    return d[len(d) // 2]
+
+
+# Measured by the driver before it forks; every sample a Hist records is net of it (floored at
+# 0), as bench's C++ samples are net of its own clock's overhead. Reported in the result.
+CLOCK_OVERHEAD_NS = 0
 
 
 # ---- histograms and timing helpers ---------------------------------------------------------
@@ -88,6 +108,7 @@ class Hist:
         self.counts, self.lo, self.hi = {}, None, 0
 
     def record(self, v):
+        v = v - CLOCK_OVERHEAD_NS if v > CLOCK_OVERHEAD_NS else 0  # net of the clock
         b = bucket_index(v)
         self.counts[b] = self.counts.get(b, 0) + 1
         if self.lo is None or v < self.lo:
@@ -1083,6 +1104,10 @@ def worker(idx, pu, cfg, sh, ctl, results, driver_pid):
                "hist": hist, "min_ns": lo, "max_ns": hi}
         if env.wakeup.counts:
             out["wake_hist"], out["wake_min_ns"], out["wake_max_ns"] = hist_json(env.wakeup)
+        # CPU time and context switches of this worker process (its feeder threads included).
+        ru = resource.getrusage(resource.RUSAGE_SELF)
+        out.update(cpu_user_ns=int(ru.ru_utime * 1e9), cpu_sys_ns=int(ru.ru_stime * 1e9),
+                   vcsw=ru.ru_nvcsw, ivcsw=ru.ru_nivcsw)
         results.put(out)
     except BaseException as e:  # reported, never silent
         results.put({"index": idx, "error": f"worker {idx}: {type(e).__name__}: {e}"})
@@ -1168,7 +1193,8 @@ def run(cfg):
     ok, detail = wl.verify(cfg, sh, totals)
     for g in got:
         del g["index"]
-    return {"workers": got, "verify": {"ok": ok, "detail": detail}}
+    return {"workers": got, "verify": {"ok": ok, "detail": detail},
+            "clock_overhead_ns": CLOCK_OVERHEAD_NS}
 
 
 def main():
@@ -1193,6 +1219,8 @@ def main():
         if cfg.get("primitive") not in wl.primitives:
             raise ValueError(f"python backend: workload {cfg['workload']!r} has no primitive "
                              f"{cfg.get('primitive')!r} (it has: {', '.join(wl.primitives)})")
+        global CLOCK_OVERHEAD_NS
+        CLOCK_OVERHEAD_NS = measure_clock_overhead()
         out = run(cfg)
     except Exception as e:
         out = {"error": f"{type(e).__name__}: {e}"}

@@ -136,7 +136,7 @@ TEST_CASE("cli: a run writes the fixed CSV header with one row per repetition an
   const fs::path dir = temp_dir();
   const std::string out = (dir / "run.csv").string();
   const CmdResult r = run_cmd({kBench, "--primitive", "lock,semaphore", "--backend", "native,posix", "--procs", "2",
-                               "--duration", "0.05", "--warmup", "0.01", "--repeat", "2", "--out", out});
+                               "--ops", "2000", "--warmup", "0.01", "--repeat", "2", "--out", out});
   REQUIRE(r.status == 0);
   CHECK(r.out.find("counter") != std::string::npos);
   std::ifstream in(out);
@@ -145,12 +145,14 @@ TEST_CASE("cli: a run writes the fixed CSV header with one row per repetition an
   CHECK(header ==
         "schema_version,timestamp,run_id,host_id,name,workload,primitive,backend,mode,procs,pin,pus,params,"
         "repetition,ops,seconds,ops_per_sec,ops_min,ops_max,fairness,lat_samples,lat_p50_ns,lat_p90_ns,"
-        "lat_p99_ns,lat_p999_ns,lat_max_ns,wake_p50_ns,wake_p99_ns,wake_max_ns,oversubscribed,status,detail");
+        "lat_p99_ns,lat_p999_ns,lat_max_ns,wake_p50_ns,wake_p99_ns,wake_max_ns,oversubscribed,duration_s,warmup_s,"
+        "ops_per_worker,clock_overhead_ns,cpu_user_s,cpu_sys_s,cpu_ns_per_op,vcsw,ivcsw,steal_pct,others_pct,load1,"
+        "noisy,status,detail");
   std::vector<std::string> rows;
   for (std::string line; std::getline(in, line);) rows.push_back(line);
   REQUIRE(rows.size() == 2 * 2 * 2);
   const std::regex row_re(
-      R"(^1,\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ,[^,]+,[^,]+,counter/(lock|semaphore)/(native|posix)/procs:2/pin:compact/cs_ns:0/think_ns:0,counter,(lock|semaphore),(native|posix),processes,2,compact,\d+;\d+,[^,]+,[01],\d+,[0-9.]+,[0-9.]+,\d+,\d+,[0-9.]+,\d+,[0-9.]+,[0-9.]+,[0-9.]+,[0-9.]+,[0-9.]+,,,,[01],ok,"?counter=\d+ expected=\d+"?$)");
+      R"(^2,\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ,[^,]+,[^,]+,counter/(lock|semaphore)/(native|posix)/procs:2/pin:compact/cs_ns:0/think_ns:0,counter,(lock|semaphore),(native|posix),processes,2,compact,\d+;\d+,[^,]+,[01],\d+,[0-9.]+,[0-9.]+,\d+,\d+,[0-9.]+,\d+,[0-9.]+,[0-9.]+,[0-9.]+,[0-9.]+,[0-9.]+,,,,[01],,0\.010000,2000,[0-9.]+,[0-9.]+,[0-9.]+,[0-9.]+,\d+,\d+,[0-9.]+,[0-9.]+,[0-9.]+,[01],ok,"?counter=\d+ expected=\d+"?$)");
   for (const auto& row : rows) {
     INFO(row);
     CHECK(std::regex_match(row, row_re));
@@ -184,17 +186,24 @@ TEST_CASE("cli: a run writes the fixed CSV header with one row per repetition an
 
 TEST_CASE("cli: --format csv and json print the rows on stdout", "[cli][output]") {
   const fs::path dir = temp_dir();
-  const CmdResult c = run_cmd({kBench, "--primitive", "lock", "--procs", "1", "--duration", "0.05", "--format", "csv",
+  const CmdResult c = run_cmd({kBench, "--primitive", "lock", "--procs", "1", "--ops", "2000", "--format", "csv",
                                "--out", (dir / "a.csv").string()});
   REQUIRE(c.status == 0);
   CHECK(c.out.rfind("schema_version,", 0) == 0);
   CHECK(lines(c.out) == 2);
-  const CmdResult j = run_cmd({kBench, "--primitive", "lock", "--procs", "1", "--duration", "0.05", "--format", "json",
+  const CmdResult j = run_cmd({kBench, "--primitive", "lock", "--procs", "1", "--ops", "2000", "--format", "json",
                                "--out", (dir / "b.csv").string()});
   REQUIRE(j.status == 0);
   const auto js = nlohmann::json::parse(j.out);
   CHECK(js["rows"].size() == 1);
   CHECK(js["rows"][0]["status"] == "ok");
+  // Typed: numbers are numbers, what does not apply is null (issue 13 section 6).
+  CHECK(js["rows"][0]["procs"] == 1);
+  CHECK(js["rows"][0]["ops"] == 2000);
+  CHECK(js["rows"][0]["ops_per_sec"].is_number_float());
+  CHECK(js["rows"][0]["duration_s"].is_null());
+  CHECK(js["rows"][0]["wake_p50_ns"].is_null());
+  CHECK(js["rows"][0]["pus"].is_string());
   CHECK(js["context"].contains("topology"));
   fs::remove_all(dir);
 }

@@ -34,31 +34,6 @@ fs::path temp_dir(const std::string& tag) {
   return p;
 }
 
-// The data rows of bench's CSV on stdout, each as header name -> field (no field holds a comma).
-std::vector<std::map<std::string, std::string>> csv_rows(const std::string& out) {
-  auto split = [](const std::string& line) {
-    std::vector<std::string> f;
-    std::istringstream in(line);
-    for (std::string x; std::getline(in, x, ',');) f.push_back(x);
-    if (!line.empty() && line.back() == ',') f.emplace_back();
-    return f;
-  };
-  std::vector<std::map<std::string, std::string>> rows;
-  std::vector<std::string> header;
-  std::istringstream in(out);
-  for (std::string line; std::getline(in, line);) {
-    if (line.rfind("schema_version,", 0) == 0) {
-      header = split(line);
-      continue;
-    }
-    const auto f = split(line);
-    if (header.empty() || f.size() != header.size()) continue;
-    std::map<std::string, std::string> row;
-    for (std::size_t i = 0; i < f.size(); ++i) row[header[i]] = f[i];
-    rows.push_back(std::move(row));
-  }
-  return rows;
-}
 
 // The words of a detail string ("counter=5 expected=5" -> "counter expected"): its style.
 std::string detail_words(const std::string& detail) {
@@ -169,10 +144,12 @@ TEST_CASE("python backend: every workload x primitive it implements runs verifie
     const auto& native = rows[0].at("backend") == "native" ? rows[0] : rows[1];
     const auto& python = rows[0].at("backend") == "python" ? rows[0] : rows[1];
     CHECK(python.at("backend") == "python");
-    CHECK(python.at("status") == "ok");
+    CHECK(verified_status(python.at("status")));
     CHECK(python.at("workload") == workload);
-    CHECK(std::stoull(python.at("ops")) > 0);
-    CHECK(std::stoull(python.at("lat_samples")) > 0);
+    if (python.at("status") == "ok") {
+      CHECK(std::stoull(python.at("ops")) > 0);
+      CHECK(std::stoull(python.at("lat_samples")) > 0);
+    }
     CHECK(detail_words(python.at("detail")) == detail_words(native.at("detail")));
     CHECK(python.at("wake_p50_ns").empty() == native.at("wake_p50_ns").empty());
   }

@@ -30,7 +30,7 @@ namespace fs = std::filesystem;
 namespace {
 
 const std::string kBench = IPCSYNC_BENCH_EXE;
-constexpr std::size_t kColumns = 32;
+constexpr std::size_t kColumns = 45;  // schema 2
 
 struct TempDir {
   fs::path path;
@@ -89,8 +89,8 @@ std::vector<std::vector<std::string>> checked_rows(const std::string& path) {
     auto f = csv_fields(line);
     CHECK(f.size() == kColumns);
     if (f.size() == kColumns) {
-      CHECK(f[0] == "1");
-      CHECK(f[30] == "ok");
+      CHECK(f[0] == "2");
+      CHECK(f[kColumns - 2] == "ok");
     }
     rows.push_back(std::move(f));
   }

@@ -8,6 +8,8 @@
 #include <chrono>
 #include <cstdlib>
 #include <functional>
+#include <map>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -95,6 +97,61 @@ inline int join(pid_t pid) {
   int st = 0;
   waitpid(pid, &st, 0);
   return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+// verified_status(): what a timed run may end as on a busy machine. `ok` only when its
+// measured window is real; `short_window` when the machine starved it (verified, but not a
+// measurement; see runner.cc check_window). A test of a timed run accepts both and checks the
+// figures of an `ok` row only: no test depends on the machine being quiet.
+inline bool verified_status(const std::string& status) { return status == "ok" || status == "short_window"; }
+
+// csv_rows(): the data rows of bench's CSV output (stdout or a file's text), each as column ->
+// field; RFC 4180 quoting is undone (detail and pus may be quoted). Lines before the header are
+// skipped.
+inline std::vector<std::map<std::string, std::string>> csv_rows(const std::string& out) {
+  auto split = [](const std::string& line) {
+    std::vector<std::string> f;
+    std::string cur;
+    bool quoted = false;
+    for (std::size_t i = 0; i < line.size(); ++i) {
+      const char c = line[i];
+      if (quoted) {
+        if (c == '"' && i + 1 < line.size() && line[i + 1] == '"') {
+          cur += '"';
+          ++i;
+        } else if (c == '"') {
+          quoted = false;
+        } else {
+          cur += c;
+        }
+      } else if (c == '"') {
+        quoted = true;
+      } else if (c == ',') {
+        f.push_back(cur);
+        cur.clear();
+      } else {
+        cur += c;
+      }
+    }
+    f.push_back(cur);
+    return f;
+  };
+  std::vector<std::map<std::string, std::string>> rows;
+  std::istringstream in(out);
+  std::string line;
+  std::vector<std::string> header;
+  while (std::getline(in, line)) {
+    if (line.rfind("schema_version,", 0) == 0) {
+      header = split(line);
+      continue;
+    }
+    if (header.empty() || line.empty()) continue;
+    const auto f = split(line);
+    std::map<std::string, std::string> row;
+    for (std::size_t i = 0; i < header.size() && i < f.size(); ++i) row[header[i]] = f[i];
+    rows.push_back(row);
+  }
+  return rows;
 }
 
 inline double elapsed_s(std::chrono::steady_clock::time_point t0) {

@@ -60,7 +60,6 @@ Instance make_barrier_rounds() {
     const uint64_t work = static_cast<uint64_t>(env.cfg->param("work_ns"));
     const uint64_t limit = env.cfg->ops_per_worker;
     const uint32_t every = env.cfg->sample_every;
-    const double ns_per_tick = Clock::to_ns(1000) / 1000.0;
     uint64_t warm = 0, ops = 0;
     bool measuring = false;
     uint64_t x = 0x2545f4914f6cdd1dull * static_cast<uint64_t>(me + 1);
@@ -123,9 +122,9 @@ Instance make_barrier_rounds() {
       ++ops;
       if (idx + 1 != static_cast<uint32_t>(n)) {
         const uint64_t tr = s->t_release.load(std::memory_order_relaxed);
-        if (t1 >= tr) slot.wakeup.record(static_cast<uint64_t>(static_cast<double>(t1 - tr) * ns_per_tick));
+        if (t1 >= tr) slot.wakeup.record(Clock::net_ns(t1 - tr));
       }
-      if (ops % every == 0) slot.latency.record(static_cast<uint64_t>(static_cast<double>(t1 - t0) * ns_per_tick));
+      if (ops % every == 0) slot.latency.record(Clock::net_ns(t1 - t0));
     }
     if (!measuring) slot.begin_ns = Clock::mono_ns();
     slot.end_ns = Clock::mono_ns();

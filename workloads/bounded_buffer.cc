@@ -303,7 +303,7 @@ void consume(Common& c, Tr& tr, WorkerEnv& env, const Roles& roles) {
     m.count(measured);
     if (measured && --k == 0) {
       k = every;
-      if (t1 >= it.t_put) env.slot->latency.record(Meter::ns(t1 - it.t_put));
+      if (t1 >= it.t_put) env.slot->latency.record(Clock::net_ns(t1 - it.t_put));
     }
   }
   for (std::size_t p = 0; p < np; ++p) {

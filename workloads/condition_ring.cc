@@ -50,7 +50,6 @@ Instance make_condition_ring() {
     const int n = env.nprocs, me = env.index;
     const uint64_t limit = env.cfg->ops_per_worker;
     const uint32_t every = env.cfg->sample_every;
-    const double ns_per_tick = Clock::to_ns(1000) / 1000.0;
     uint64_t warm = 0, ops = 0;
     bool measuring = false;
     bool skip = env.cfg->fault == "skip_turn" && me == 0;  // test-only: worker 0 passes twice, once
@@ -75,8 +74,8 @@ Instance make_condition_ring() {
       if (measuring) {
         ++ops;
         if (n > 1 && s->passes >= static_cast<uint64_t>(n) && t1 >= s->t_notify)
-          slot.wakeup.record(static_cast<uint64_t>(static_cast<double>(t1 - s->t_notify) * ns_per_tick));
-        if (ops % every == 0) slot.latency.record(static_cast<uint64_t>(static_cast<double>(t1 - t0) * ns_per_tick));
+          slot.wakeup.record(Clock::net_ns(t1 - s->t_notify));
+        if (ops % every == 0) slot.latency.record(Clock::net_ns(t1 - t0));
       } else {
         ++warm;
       }

@@ -149,7 +149,7 @@ Instance make_event_broadcast() {
         const uint64_t t1 = Clock::ticks();
         cast.reset(r);
         m.count(kind == kMeasured);
-        if (kind == kMeasured && m.n % every == 0) env.slot->latency.record(Meter::ns(t1 - t0));
+        if (kind == kMeasured && m.n % every == 0) env.slot->latency.record(Clock::net_ns(t1 - t0));
       }
     } else {
       const bool miss = env.cfg->fault == "miss_round" && env.index == 1;  // test-only
@@ -158,7 +158,7 @@ Instance make_event_broadcast() {
         if (s.kind == kStop) break;
         if (s.round != r) grp.errors.fetch_add(1, std::memory_order_relaxed);
         if (!miss || r != 3) m.count(s.kind == kMeasured);  // the fault: listener 1 does not count round 3
-        if (s.kind == kMeasured && s.t_run >= s.t_set) env.slot->wakeup.record(Meter::ns(s.t_run - s.t_set));
+        if (s.kind == kMeasured && s.t_run >= s.t_set) env.slot->wakeup.record(Clock::net_ns(s.t_run - s.t_set));
       }
     }
     m.finish();

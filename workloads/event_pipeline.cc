@@ -105,7 +105,7 @@ Instance make_event_pipeline() {
       expect = it.id + 1;
       if (drop && it.id == 3) continue;  // the fault: taken, never handled or passed on
       const bool measured = it.kind == kMeasured;
-      if (measured && t_run >= it.t_set) env.slot->wakeup.record(Meter::ns(t_run - it.t_set));
+      if (measured && t_run >= it.t_set) env.slot->wakeup.record(Clock::net_ns(t_run - it.t_set));
       Clock::busy_ns(work);
       m.count(measured);
       if (me + 1 < n) {
@@ -113,7 +113,7 @@ Instance make_event_pipeline() {
       } else if (measured && --k == 0) {
         k = every;
         const uint64_t t_end = Clock::ticks();
-        if (t_end >= it.t_created) env.slot->latency.record(Meter::ns(t_end - it.t_created));
+        if (t_end >= it.t_created) env.slot->latency.record(Clock::net_ns(t_end - it.t_created));
       }
     }
     if (errors) s->order_errors.fetch_add(errors, std::memory_order_relaxed);

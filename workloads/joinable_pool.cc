@@ -59,7 +59,6 @@ Instance make_joinable_pool() {
     auto* s = static_cast<S*>(p);
     if (s->init_error[0]) throw std::runtime_error(s->init_error);
     Q& q = s->q();
-    const double ns_per_tick = Clock::to_ns(1000) / 1000.0;
     const bool skew = env.cfg->fault == "bad_checksum";  // test-only: task 3 is processed wrongly
     auto process = [&](const Task& t) {
       s->checksum.fetch_add(skew && t.seq == 3 ? t.seq + 1 : t.seq, std::memory_order_relaxed);
@@ -102,7 +101,7 @@ Instance make_joinable_pool() {
       if (measuring) {
         ++ops;
         if (ops % every == 0 && t1 >= t.t_put)
-          slot.wakeup.record(static_cast<uint64_t>(static_cast<double>(t1 - t.t_put) * ns_per_tick));
+          slot.wakeup.record(Clock::net_ns(t1 - t.t_put));
       } else {
         ++warm;
       }

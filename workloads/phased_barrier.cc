@@ -223,11 +223,11 @@ Instance make_phased_barrier() {
       if (kind == kMeasured) {
         if (!last && !skip) {
           const uint64_t tl = s->t_last[par].load(std::memory_order_relaxed);
-          if (t1 >= tl) env.slot->wakeup.record(Meter::ns(t1 - tl));
+          if (t1 >= tl) env.slot->wakeup.record(Clock::net_ns(t1 - tl));
         }
         if (t_prev && --k == 0) {
           k = every;
-          env.slot->latency.record(Meter::ns(t1 - t_prev));
+          env.slot->latency.record(Clock::net_ns(t1 - t_prev));
         }
       }
       t_prev = t1;

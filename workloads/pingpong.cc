@@ -128,8 +128,7 @@ Instance make_pingpong() {
   in.body = [](void* p, WorkerEnv& env) {
     Pair<M>& pr = static_cast<S*>(p)->pairs[env.index / 2];
     WorkerSlot& slot = *env.slot;
-    const double ns_per_tick = Clock::to_ns(1000) / 1000.0;
-    auto ns = [&](uint64_t dt) { return static_cast<uint64_t>(static_cast<double>(dt) * ns_per_tick); };
+    auto ns = [&](uint64_t dt) { return Clock::net_ns(dt); };
     uint64_t warm = 0, ops = 0;
     if (env.index % 2 == 0) {  // pinger
       const uint64_t limit = env.cfg->ops_per_worker;
@@ -162,7 +161,7 @@ Instance make_pingpong() {
         ++ops;
         if (--k == 0) {
           k = every;
-          slot.latency.record(ns(t1 - t0));
+          slot.latency.record(Clock::net_ns(t1 - t0));
         }
       }
     } else {  // ponger
@@ -181,7 +180,7 @@ Instance make_pingpong() {
         pr.msg.pong();
         if (measuring) {
           ++ops;
-          if (t1 >= t0) slot.wakeup.record(ns(t1 - t0));
+          if (t1 >= t0) slot.wakeup.record(Clock::net_ns(t1 - t0));
         } else {
           ++warm;
         }

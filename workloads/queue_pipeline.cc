@@ -96,7 +96,6 @@ Instance make_queue_pipeline() {
     Q& q = s->q();
     const int producers = producers_of(*env.cfg);
     const uint64_t think = static_cast<uint64_t>(env.cfg->param("think_ns"));
-    const double ns_per_tick = Clock::to_ns(1000) / 1000.0;
     const uint32_t me = static_cast<uint32_t>(env.index);
     bool drop = env.cfg->fault == "drop_item";  // test-only: one item numbered 3 is lost
     auto after = [&] { Clock::busy_ns(think); };
@@ -156,9 +155,9 @@ Instance make_queue_pipeline() {
       }
       if (measuring) {
         ++ops;
-        if (sample) slot.latency.record(static_cast<uint64_t>(static_cast<double>(t1 - t0) * ns_per_tick));
+        if (sample) slot.latency.record(Clock::net_ns(t1 - t0));
         if (ops % every == 0 && t1 >= it.t_put)
-          slot.wakeup.record(static_cast<uint64_t>(static_cast<double>(t1 - it.t_put) * ns_per_tick));
+          slot.wakeup.record(Clock::net_ns(t1 - it.t_put));
       } else {
         ++warm;
       }

@@ -7,7 +7,7 @@ It implements the part of bench's interface that sweep.py uses:
     fake_bench.py --primitive P --backend all|a,b --procs 1-4|1,2,4 --duration D --repeat R
                   --out FILE.csv --format csv [--pin POLICY]
 
-A run appends schema-1 rows (made by make_fixtures.make_row, with made-up numbers) to FILE.csv,
+A run appends rows of the current schema (made by make_fixtures.make_row, with made-up numbers) to FILE.csv,
 writing the header when it creates the file, and creates or extends FILE.json (the context,
 with one runs[] entry per call). Environment:
   FAKE_BENCH_LOG=path     append each call's argv (JSON, one line) to this file

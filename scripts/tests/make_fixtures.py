@@ -106,7 +106,8 @@ def make_row(*, timestamp, run_id, host_id, workload, primitive, backend, procs,
                host_id=host_id, name=name, workload=workload, primitive=primitive,
                backend=backend, mode=mode, procs=procs, pin=pin, pus=pin_pus(procs, pus, pin),
                params=params, repetition=repetition,
-               oversubscribed=int(procs > pus), status=status, detail=detail)
+               oversubscribed=int(procs > pus), duration_s=f"{seconds:.6f}",
+               warmup_s="0.200000", noisy=0, status=status, detail=detail)
     if ops_per_sec is None:
         return row
     ops = int(round(ops_per_sec * seconds))

@@ -55,8 +55,10 @@ CASES = {
                    None, [":3:", "3 fields"]),
     "unterminated_quote": ((GOOD.split("\n", 1)[0] + '\n1,"open\n').encode(), None,
                            ["malformed CSV"]),
-    "schema_v2": (with_cell(2, "schema_version", "2").encode(), None,
-                  ["schema_version 2", "schema 1"]),
+    "schema_v3": (with_cell(2, "schema_version", "3").encode(), None,
+                  ["schema_version 3", "header is schema 2"]),
+    "schema_v1_in_v2_header": (with_cell(2, "schema_version", "1").encode(), None,
+                               ["schema_version 1", "header is schema 2"]),
     "not_a_number": (with_cell(3, "ops_per_sec", "fast").encode(), None,
                      [":3:", "ops_per_sec", "'fast'"]),
     "bad_status": (with_cell(2, "status", "great").encode(), None, ["unknown status 'great'"]),
@@ -69,7 +71,7 @@ CASES = {
 # The loader test checks every case in-process; the scripts are run (as subprocesses, which
 # is slower) on COMMON, and plot.py also on PLOT_ONLY.
 COMMON = ("missing", "empty", "missing_columns", "not_a_number", "malformed_json")
-PLOT_ONLY = ("binary", "ragged_row", "schema_v2")
+PLOT_ONLY = ("binary", "ragged_row", "schema_v3")
 
 
 class BadInputTest(H.TempDirTestCase):

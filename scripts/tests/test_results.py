@@ -3,6 +3,7 @@
 import math
 import os
 import re
+import tempfile
 import unittest
 
 import helpers as H
@@ -21,6 +22,35 @@ class SchemaTest(unittest.TestCase):
             if m:
                 documented += [c.strip() for c in m.group(1).split(",")]
         self.assertEqual(tuple(documented), R.COLUMNS)
+
+    def test_schema_1_files_still_load(self):
+        """The committed reference results are schema 1: read, with the new columns empty and
+        noisy 0; a schema-1 file is one header or the other, never a mix."""
+        path = os.path.join(H.REPO, "results", "reference", "sweep.csv")
+        with open(path, encoding="utf-8") as f:
+            self.assertEqual(f.readline().strip(), ",".join(R.COLUMNS_V1))
+        rows = R.read_csv(path)
+        self.assertGreater(len(rows), 0)
+        self.assertTrue((rows["schema_version"] == 1).all())
+        self.assertTrue((rows["noisy"] == 0).all())
+        self.assertTrue(rows["cpu_ns_per_op"].isna().all())
+        self.assertEqual(len(R.ok_rows(rows)), (rows["status"] == "ok").sum())
+
+    def test_short_window_rows_are_counted_not_used(self):
+        with open(H.ALPHA, encoding="utf-8") as f:
+            text = f.read().splitlines()
+        header = text[0].split(",")
+        status = header.index("status")
+        cells = text[1].split(",")
+        cells[status] = "short_window"
+        with tempfile.TemporaryDirectory() as tmp:
+            p = os.path.join(tmp, "s.csv")
+            with open(p, "w", encoding="utf-8") as f:
+                f.write("\n".join([text[0], ",".join(cells)] + text[2:]) + "\n")
+            rows = R.read_csv(p)
+        self.assertEqual((rows["status"] == "short_window").sum(), 1)
+        self.assertEqual(len(R.ok_rows(rows)), (rows["status"] == "ok").sum())
+        self.assertNotIn("short_window", set(R.ok_rows(rows)["status"]))
 
     def test_fixtures_are_current(self):
         for name, text in make_fixtures.generate().items():
