@@ -3,6 +3,8 @@
 // crashes or hangs is reported, killed and reaped.
 #include <catch2/catch.hpp>
 
+#include "harness_env.hpp"
+
 #include <signal.h>
 #include <sys/wait.h>
 
@@ -19,16 +21,7 @@ using namespace ipcsync::harness;
 
 namespace {
 
-struct Env {
-  Topology topo;
-  SignalGate gate;
-  Env() { Clock::calibrate(); }
-};
-
-Env& env() {
-  static Env e;
-  return e;
-}
+using ipcsync::test::env;
 
 RunResult run_workload(const std::string& workload, const std::string& primitive, const std::string& backend,
                        int procs, uint64_t ops, bool unsafe = false, double timeout_s = 60,

@@ -9,6 +9,8 @@
 // times, or certain by construction), so these tests cannot pass or fail by luck.
 #include <catch2/catch.hpp>
 
+#include "harness_env.hpp"
+
 #include "harness/backends.hpp"
 #include "harness/clock.hpp"
 #include "harness/runner.hpp"
@@ -17,15 +19,7 @@
 using namespace ipcsync::harness;
 
 namespace {
-struct Env {
-  Topology topo;
-  SignalGate gate;
-  Env() { Clock::calibrate(); }
-};
-Env& env() {
-  static Env e;
-  return e;
-}
+using ipcsync::test::env;
 bool test_only(const WorkloadDef& def) { return def.name.rfind("test_", 0) == 0; }
 }  // namespace
 

@@ -23,6 +23,7 @@
 #include "harness/clock.hpp"
 #include "harness/runner.hpp"
 #include "harness/topology.hpp"
+#include "harness_env.hpp"
 #include "support.hpp"
 
 using namespace ipcsync::harness;
@@ -33,15 +34,7 @@ namespace {
 
 const std::string kBench = IPCSYNC_BENCH_EXE;
 
-struct Env {
-  Topology topo;
-  SignalGate gate;
-  Env() { Clock::calibrate(); }
-};
-Env& env() {
-  static Env e;
-  return e;
-}
+using ipcsync::test::env;
 
 // Test bodies that make a window short on purpose: the faults that prove check_window fails.
 enum class Window { none, half, full };

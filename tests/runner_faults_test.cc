@@ -36,6 +36,7 @@
 #include "harness/runner.hpp"
 #include "harness/topology.hpp"
 #include "harness/workload.hpp"
+#include "harness_env.hpp"
 #include "support.hpp"
 
 using namespace ipcsync::test;
@@ -192,15 +193,7 @@ pid_t start_bench_session(const std::vector<std::string>& args, const std::strin
 }
 
 
-struct Env {
-  Topology topo;
-  SignalGate gate;
-  Env() { Clock::calibrate(); }
-};
-Env& env() {
-  static Env e;
-  return e;
-}
+using ipcsync::test::env;
 
 }  // namespace
 

@@ -10,20 +10,13 @@
 #include "harness/clock.hpp"
 #include "harness/runner.hpp"
 #include "harness/topology.hpp"
+#include "harness_env.hpp"
 #include "support.hpp"
 
 using namespace ipcsync::harness;
 
 namespace {
-struct Env {
-  Topology topo;
-  SignalGate gate;
-  Env() { Clock::calibrate(); }
-};
-Env& env() {
-  static Env e;
-  return e;
-}
+using ipcsync::test::env;
 int64_t mq_msg_max() {
   std::ifstream f("/proc/sys/fs/mqueue/msg_max");
   int64_t v = 10;
