@@ -11,7 +11,7 @@ namespace ipcsync::harness {
 
 // All compiled-in backends, in display order.
 inline const std::vector<std::string>& backend_names() {
-  static const std::vector<std::string> names = {"native", "posix",
+  static const std::vector<std::string> names = {"native", "posix", "posix_plain",
 #if IPCSYNC_WITH_BOOST_INTERPROCESS
                                                  "boost",
 #endif

@@ -70,6 +70,13 @@ struct PosixBackend {
   template <class T, std::size_t N = 0>
   using Array = ipcsync::posix::Array<T, N>;
 };
+// posix_plain: the Lock a reader of C code expects, a plain process-shared pthread mutex (not
+// robust; posix's Lock is robust). Only the Lock role: it exists so that posix / posix_plain
+// shows what robustness costs, and so bench can be checked against a bare pthread probe.
+struct PosixPlainBackend {
+  static constexpr std::string_view name = "posix_plain";
+  using Lock = ipcsync::posix::PlainLock;
+};
 #if IPCSYNC_WITH_BOOST_INTERPROCESS
 // boost: Boost.Interprocess (backends/boost.hpp). Every role.
 struct BoostBackend {
@@ -108,6 +115,7 @@ template <class F>
 bool with_backend(std::string_view name, F&& f) {
   if (name == NativeBackend::name) return f.template operator()<NativeBackend>(), true;
   if (name == PosixBackend::name) return f.template operator()<PosixBackend>(), true;
+  if (name == PosixPlainBackend::name) return f.template operator()<PosixPlainBackend>(), true;
 #if IPCSYNC_WITH_BOOST_INTERPROCESS
   if (name == BoostBackend::name) return f.template operator()<BoostBackend>(), true;
 #endif

@@ -28,6 +28,7 @@ namespace ipcsync::test {
 
 using harness::NativeBackend;
 using harness::PosixBackend;
+using harness::PosixPlainBackend;
 using harness::SpinBackend;
 #if IPCSYNC_WITH_BOOST_INTERPROCESS
 using harness::BoostBackend;
@@ -38,18 +39,21 @@ using harness::BoostBackend;
 
 // Role lists (backend tags). Keep in step with harness/backends.hpp; backend_roles_test.cc
 // fails otherwise.
-#define ALL_BACKENDS ipcsync::harness::NativeBackend, ipcsync::harness::PosixBackend IPCSYNC_TEST_BOOST, ipcsync::harness::SpinBackend
+// ALL_BACKENDS: every backend tag. posix_plain offers the Lock only (the plain-mutex baseline).
+#define ALL_BACKENDS ipcsync::harness::NativeBackend, ipcsync::harness::PosixBackend, ipcsync::harness::PosixPlainBackend IPCSYNC_TEST_BOOST, ipcsync::harness::SpinBackend
+#define LOCK_BACKENDS ALL_BACKENDS
+#define SEMAPHORE_BACKENDS ipcsync::harness::NativeBackend, ipcsync::harness::PosixBackend IPCSYNC_TEST_BOOST, ipcsync::harness::SpinBackend
 #define RLOCK_BACKENDS ipcsync::harness::NativeBackend, ipcsync::harness::PosixBackend IPCSYNC_TEST_BOOST
-#define BOUNDED_SEMAPHORE_BACKENDS ALL_BACKENDS
+#define BOUNDED_SEMAPHORE_BACKENDS SEMAPHORE_BACKENDS
 #define CONDITION_BACKENDS ipcsync::harness::NativeBackend, ipcsync::harness::PosixBackend IPCSYNC_TEST_BOOST
-#define EVENT_BACKENDS ALL_BACKENDS
-#define BARRIER_BACKENDS ALL_BACKENDS
+#define EVENT_BACKENDS SEMAPHORE_BACKENDS
+#define BARRIER_BACKENDS SEMAPHORE_BACKENDS
 #define QUEUE_BACKENDS ipcsync::harness::NativeBackend, ipcsync::harness::PosixBackend IPCSYNC_TEST_BOOST
 #define JOINABLE_QUEUE_BACKENDS QUEUE_BACKENDS
 #define VALUE_BACKENDS ipcsync::harness::NativeBackend, ipcsync::harness::PosixBackend IPCSYNC_TEST_BOOST
 #define ARRAY_BACKENDS VALUE_BACKENDS
-// Backends whose Lock and RLock are robust (a dead holder is taken over): Boost's are not, and
-// spin records no owner.
+// Backends whose Lock and RLock are robust (a dead holder is taken over): Boost's and
+// posix_plain's are not, and spin records no owner.
 #define ROBUST_BACKENDS ipcsync::harness::NativeBackend, ipcsync::harness::PosixBackend
 
 // eventually(pred): polls pred every millisecond for up to `seconds`.

@@ -22,7 +22,7 @@ using namespace ipcsync::test;
 using namespace std::chrono_literals;
 
 TEMPLATE_TEST_CASE("Conformance Lock: acquire returns true / blocking=false polls / release unlocks",
-                   "[conformance][lock]", ALL_BACKENDS) {
+                   "[conformance][lock]", LOCK_BACKENDS) {
   using L = typename TestType::Lock;
   Shared<L> l;
   CHECK_FALSE(l->locked());
@@ -41,7 +41,7 @@ TEMPLATE_TEST_CASE("Conformance Lock: acquire returns true / blocking=false poll
 }
 
 TEMPLATE_TEST_CASE("Conformance Lock: releasing an unlocked Lock throws over_release (ValueError)",
-                   "[conformance][lock][errors]", ALL_BACKENDS) {
+                   "[conformance][lock][errors]", LOCK_BACKENDS) {
   using L = typename TestType::Lock;
   Shared<L> l;
   CHECK_THROWS_AS(l->release(), over_release);
@@ -54,7 +54,7 @@ TEMPLATE_TEST_CASE("Conformance Lock: releasing an unlocked Lock throws over_rel
 }
 
 TEMPLATE_TEST_CASE("Conformance Lock: a Lock held by another process: blocking=false and timeouts say false",
-                   "[conformance][lock][process]", ALL_BACKENDS) {
+                   "[conformance][lock][process]", LOCK_BACKENDS) {
   using L = typename TestType::Lock;
   Shared<L> l;
   HeldByChild h([&] { return l->acquire(); }, [&] { l->release(); });
@@ -78,7 +78,7 @@ TEMPLATE_TEST_CASE("Conformance Lock: a Lock held by another process: blocking=f
 }
 
 TEMPLATE_TEST_CASE("Conformance Lock: a process blocked in acquire gets the Lock once the holder releases it",
-                   "[conformance][lock][process]", ALL_BACKENDS) {
+                   "[conformance][lock][process]", LOCK_BACKENDS) {
   using L = typename TestType::Lock;
   Shared<L> l;
   Shared<std::atomic<int>> got(0);
@@ -99,7 +99,7 @@ TEMPLATE_TEST_CASE("Conformance Lock: a process blocked in acquire gets the Lock
 }
 
 TEMPLATE_TEST_CASE("Conformance Lock: mutual exclusion across processes", "[conformance][lock][process]",
-                   ALL_BACKENDS) {
+                   LOCK_BACKENDS) {
   using L = typename TestType::Lock;
   struct S {
     L l;
@@ -127,11 +127,11 @@ TEMPLATE_TEST_CASE("Conformance Lock: mutual exclusion across processes", "[conf
 }
 
 TEMPLATE_TEST_CASE("Conformance Lock: any process may release a Lock (it has no owner)",
-                   "[conformance][lock][process]", ALL_BACKENDS) {
+                   "[conformance][lock][process]", LOCK_BACKENDS) {
   using L = typename TestType::Lock;
   Shared<L> l;
   l->acquire();
-  constexpr bool kOwnerOnly = TestType::name == "posix" || TestType::name == "boost";
+  constexpr bool kOwnerOnly = TestType::name == "posix" || TestType::name == "posix_plain" || TestType::name == "boost";
   const int rc = in_child([&] {
     try {
       l->release();
@@ -154,7 +154,7 @@ TEMPLATE_TEST_CASE("Conformance Lock: any process may release a Lock (it has no 
 }
 
 TEMPLATE_TEST_CASE("Conformance Lock: a negative timeout is a poll (multiprocessing clamps it to 0)",
-                   "[conformance][lock][timeout]", ALL_BACKENDS) {
+                   "[conformance][lock][timeout]", LOCK_BACKENDS) {
   using L = typename TestType::Lock;
   Shared<L> l;
   HeldByChild h([&] { return l->acquire(); }, [&] { l->release(); });
@@ -181,7 +181,7 @@ TEMPLATE_TEST_CASE("Conformance Lock: a negative timeout is a poll (multiprocess
 }
 
 TEMPLATE_TEST_CASE("Conformance Lock: a NaN timeout throws std::invalid_argument", "[conformance][lock][timeout]",
-                   ALL_BACKENDS) {
+                   LOCK_BACKENDS) {
   using L = typename TestType::Lock;
   Shared<L> l;
   HeldByChild h([&] { return l->acquire(); }, [&] { l->release(); });
@@ -206,7 +206,7 @@ TEMPLATE_TEST_CASE("Conformance Lock: a NaN timeout throws std::invalid_argument
 }
 
 TEMPLATE_TEST_CASE("Conformance Lock: a huge timeout waits forever / until another process releases",
-                   "[conformance][lock][timeout][process]", ALL_BACKENDS) {
+                   "[conformance][lock][timeout][process]", LOCK_BACKENDS) {
   using L = typename TestType::Lock;
   struct S {
     L locks[kHugeTimeouts];

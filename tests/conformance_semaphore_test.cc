@@ -41,7 +41,7 @@ constexpr bool kHasValue = requires(S& s) { s.value(); };
 }  // namespace
 
 TEMPLATE_TEST_CASE("Conformance Semaphore: the count is taken by acquire and given back by release",
-                   "[conformance][semaphore]", ALL_BACKENDS) {
+                   "[conformance][semaphore]", SEMAPHORE_BACKENDS) {
   using S = typename TestType::Semaphore;
   Shared<S> s(3u);
   if constexpr (!kHasValue<S>) WARN(TestType::name << ": Semaphore has no value() (Python's get_value())");
@@ -72,7 +72,7 @@ TEMPLATE_TEST_CASE("Conformance Semaphore: the count is taken by acquire and giv
 }
 
 TEMPLATE_TEST_CASE("Conformance Semaphore: invalid arguments are std::invalid_argument on every backend",
-                   "[conformance][semaphore][errors]", ALL_BACKENDS) {
+                   "[conformance][semaphore][errors]", SEMAPHORE_BACKENDS) {
   using S = typename TestType::Semaphore;
   // Python's Semaphore(-1), converted to uint32_t, and the first value above SEM_VALUE_MAX.
   CHECK_THROWS_AS(S(0xffffffffu), std::invalid_argument);
@@ -86,7 +86,7 @@ TEMPLATE_TEST_CASE("Conformance Semaphore: invalid arguments are std::invalid_ar
 }
 
 TEMPLATE_TEST_CASE("Conformance Semaphore: the maximum count is kept: a release past it is over_release",
-                   "[conformance][semaphore][errors]", ALL_BACKENDS) {
+                   "[conformance][semaphore][errors]", SEMAPHORE_BACKENDS) {
   using S = typename TestType::Semaphore;
   Shared<S> s(0x7fffffffu);  // SEM_VALUE_MAX is a valid initial value
   if constexpr (kHasValue<S>) CHECK(value_of(*s) == 0x7fffffffL);
@@ -98,7 +98,7 @@ TEMPLATE_TEST_CASE("Conformance Semaphore: the maximum count is kept: a release 
 }
 
 TEMPLATE_TEST_CASE("Conformance Semaphore: release(n) in one process lets exactly n waiters in others through",
-                   "[conformance][semaphore][process]", ALL_BACKENDS) {
+                   "[conformance][semaphore][process]", SEMAPHORE_BACKENDS) {
   using S = typename TestType::Semaphore;
   struct St {
     S s{0};
@@ -125,7 +125,7 @@ TEMPLATE_TEST_CASE("Conformance Semaphore: release(n) in one process lets exactl
 }
 
 TEMPLATE_TEST_CASE("Conformance Semaphore: a negative timeout is a poll (multiprocessing clamps it to 0)",
-                   "[conformance][semaphore][timeout]", ALL_BACKENDS) {
+                   "[conformance][semaphore][timeout]", SEMAPHORE_BACKENDS) {
   using S = typename TestType::Semaphore;
   Shared<S> s(0u);
   Children kids1;  // all at once: one 5 s bound (0: false at once; -1: blocked)
@@ -143,7 +143,7 @@ TEMPLATE_TEST_CASE("Conformance Semaphore: a negative timeout is a poll (multipr
 }
 
 TEMPLATE_TEST_CASE("Conformance Semaphore: a NaN timeout throws std::invalid_argument",
-                   "[conformance][semaphore][timeout]", ALL_BACKENDS) {
+                   "[conformance][semaphore][timeout]", SEMAPHORE_BACKENDS) {
   using S = typename TestType::Semaphore;
   Shared<S> s(0u);
   CHECK(in_child([&] {
@@ -165,7 +165,7 @@ TEMPLATE_TEST_CASE("Conformance Semaphore: a NaN timeout throws std::invalid_arg
 }
 
 TEMPLATE_TEST_CASE("Conformance Semaphore: a huge timeout waits forever / until another process releases",
-                   "[conformance][semaphore][timeout][process]", ALL_BACKENDS) {
+                   "[conformance][semaphore][timeout][process]", SEMAPHORE_BACKENDS) {
   using S = typename TestType::Semaphore;
   Shared<S> s(0u);
   check_waits_forever(

@@ -14,6 +14,8 @@
 //                       as soon as it is opened (generic::Queue, message_queue.hpp)
 //   JoinableQueue    -> that queue + an unfinished count, join() on mutex + pthread_cond
 //   Value<T>, Array<T, N> -> guarded by posix::Lock (guarded.hpp)
+//   PlainLock        -> the same Lock on a plain (not robust) pshared mutex: the posix_plain
+//                       backend's only role, the baseline that shows what robustness costs
 //
 // DESIGN divergences (the Backends table of DESIGN.md):
 //   * Barrier is not pthread_barrier_t: pthread_barrier_wait cannot time out, be aborted or
@@ -97,11 +99,11 @@ class Mutex {
  public:
   static constexpr int kRecursive = PTHREAD_MUTEX_RECURSIVE;
 
-  explicit Mutex(int type = PTHREAD_MUTEX_NORMAL) {
+  explicit Mutex(int type = PTHREAD_MUTEX_NORMAL, bool robust = true) {
     pthread_mutexattr_t a;
     pthread_mutexattr_init(&a);
     pthread_mutexattr_setpshared(&a, PTHREAD_PROCESS_SHARED);
-    pthread_mutexattr_setrobust(&a, PTHREAD_MUTEX_ROBUST);
+    if (robust) pthread_mutexattr_setrobust(&a, PTHREAD_MUTEX_ROBUST);
     pthread_mutexattr_settype(&a, type);
     const int rc = pthread_mutex_init(&m_, &a);
     pthread_mutexattr_destroy(&a);
@@ -126,6 +128,13 @@ class Mutex {
     return rc;
   }
   pthread_mutex_t m_;
+};
+
+// detail::PlainMutex — the mutex most C code shares between processes: process-shared, default
+// type, not robust (a holder that dies leaves it locked for good). posix_plain's Lock.
+class PlainMutex : public Mutex {
+ public:
+  PlainMutex() : Mutex(PTHREAD_MUTEX_NORMAL, false) {}
 };
 
 // detail::Cond — a process-shared pthread condition variable; the generic.hpp protocol.
@@ -249,6 +258,13 @@ class Mqueue {
 // sizeof == 64. Not valid zero-filled: construct it.
 class alignas(64) Lock : public generic::Lock<detail::Mutex> {};
 
+// posix::PlainLock — the baseline a reader of C code expects: a plain (not robust)
+// process-shared pthread mutex, its holder recorded beside it like posix::Lock's (so release()
+// by a non-holder is still refused). The posix_plain backend's Lock; posix::Lock / posix_plain
+// is the cost of robustness. A holder that dies leaves it locked for good. alignas(64),
+// sizeof == 64.
+class alignas(64) PlainLock : public generic::Lock<detail::PlainMutex> {};
+
 // posix::RLock — a robust, recursive, process-shared pthread mutex with owner and depth beside
 // it (generic::RLock). alignas(64), sizeof == 64.
 class alignas(64) RLock : public generic::RLock<detail::Mutex> {};
@@ -349,7 +365,7 @@ using Value = generic::Value<T, Lock>;
 template <class T, std::size_t N = 0>
 using Array = generic::Array<T, N, Lock>;
 
-static_assert(sizeof(Lock) == 64 && sizeof(RLock) == 64 && sizeof(Semaphore) == 64);
+static_assert(sizeof(Lock) == 64 && sizeof(PlainLock) == 64 && sizeof(RLock) == 64 && sizeof(Semaphore) == 64);
 static_assert(sizeof(Condition<Lock>) == 128 && sizeof(Condition<RLock>) == 128);
 static_assert(std::is_standard_layout_v<Lock> && std::is_standard_layout_v<Condition<Lock>>);
 static_assert(std::is_trivially_destructible_v<Condition<Lock>> && std::is_trivially_destructible_v<Event>);
