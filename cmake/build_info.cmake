@@ -2,7 +2,8 @@
 # source tree's commit and dirty flag into OUT (a .cc file) so that bench reports the commit it
 # was built from, not whatever the tree holds when it runs. configure_file() rewrites OUT only
 # when its content changes, so an unchanged tree recompiles nothing.
-# In: SRC (source dir), OUT, TEMPLATE, and BUILD_TYPE, CXX_FLAGS, VERSION (set at configure).
+# In: SRC (source dir), OUT, TEMPLATE, and BUILD_TYPE, CXX_FLAGS, VERSION, HWLOC_VERSION (set at
+# configure).
 find_package(Git QUIET)
 set(IPCSYNC_GIT_COMMIT "unknown")
 set(IPCSYNC_GIT_DIRTY "false")

@@ -14,6 +14,8 @@ struct BuildInfo {
   const char* build_type; // CMAKE_BUILD_TYPE
   const char* cxx_flags;  // CMAKE_CXX_FLAGS plus the build type's flags
   const char* version;    // the project's version
+  const char* hwloc;      // hwloc's version as pkg-config gave it at build time (the library
+                          // linked; hwloc_get_api_version() at run time gives only its API level)
 };
 
 const BuildInfo& build_info();

@@ -4,6 +4,7 @@
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <charconv>
+#include <cctype>
 #include <cmath>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -157,7 +158,8 @@ Options parse_options(int argc, char** argv) {
               sample_every, timeout, workload;
   std::vector<std::string> pins;
   std::string mode = "processes";
-  app.add_option("--primitive,-p", primitive, "Primitive(s) to measure, comma separated (see --list)");
+  std::vector<std::string> labels;
+  app.add_option("--primitive,-p", primitive, "Primitive(s) to measure, comma separated, or all (see --list)");
   app.add_option("--workload,-w", workload, "Workload(s) to run, comma separated; each runs the listed primitives it drives (default: each primitive's default workload)");
   app.add_option("--backend,-b", backend, "Backend(s): " + join(all_backend_names(), ",") + " or all")->capture_default_str();
   app.add_option("--procs,-n", procs, "Worker processes, 1.." + std::to_string(kMaxWorkers) + " (default: the number of PUs)");
@@ -173,6 +175,9 @@ Options parse_options(int argc, char** argv) {
                  "Watchdog seconds per run (default: warm-up + 2 x duration + 10 s; with --ops: warm-up + 120 s + "
                  "100 us per op of every worker, 1 ms for the python backend)");
   app.add_option("--out,-o", o.out, "CSV file to append to (context JSON beside it). Appends are locked and checked; a torn last line is cut off; a corrupt context is refused (exit 2)");
+  app.add_option("--label", labels,
+                 "KEY=VALUE (repeatable): what this run stands for (smt=off, governor=performance); "
+                 "stored in each row's labels column and in the run's JSON entry, for compare.py --a label.KEY=...");
   app.add_option("--results-dir", o.results_dir, "Default results root [results]");
   app.add_option("--format,-f", o.format, "Output on stdout: table, csv or json [table]");
   app.add_option("--python", o.python, "Python interpreter for --backend python and --plot: an executable file [/usr/bin/python3]");
@@ -180,6 +185,11 @@ Options parse_options(int argc, char** argv) {
   app.add_option("--inject-fault", o.fault, "Testing only: break the workload on purpose (see --list) to prove its verify step fails")
       ->group("Testing");
   app.add_flag("--list", o.list, "List primitives, backends and workloads, then exit");
+  app.add_flag("--version", o.version, "Print bench's version and the build it comes from, then exit");
+  app.add_flag("--quiet,-q", o.quiet,
+               "No table, progress or warnings: only errors (and --format csv/json output) are printed");
+  app.add_flag("--no-save", o.no_save,
+               "Write no results file (nothing is appended to results/ or --out); the rows are only printed");
   app.add_flag("--dry-run", o.dry_run,
                "Print where --pin would put each of --procs workers (PU, core, NUMA node, package), on this machine "
                "or on --topology; run nothing, write nothing");
@@ -207,6 +217,7 @@ Options parse_options(int argc, char** argv) {
     std::replace(msg.begin(), msg.end(), '\n', ' ');
     throw usage_error(msg + " (see bench --help)");
   }
+  if (o.version) return o;  // nothing else matters
   // A flag given with an empty value ("--procs ''") is bad input, never "use the default".
   for (const CLI::Option* opt : app.get_options()) {
     if (opt->count() == 0 || opt->get_expected_min() == 0) continue;  // absent, or a flag
@@ -230,8 +241,35 @@ Options parse_options(int argc, char** argv) {
   if (o.dry_run && o.format != "table")
     throw usage_error("--dry-run: prints text; --format " + o.format + " is not available with it");
 
-  // --primitive / --workload
+  // --label KEY=VALUE: a key of letters, digits, '_', '.', '-'; a value without ';', ',', '=',
+  // quotes or spaces (it is written as key=value;... in one CSV field).
+  for (const std::string& l : labels) {
+    const auto eq = l.find('=');
+    const std::string k = eq == std::string::npos ? l : l.substr(0, eq);
+    const std::string v = eq == std::string::npos ? "" : l.substr(eq + 1);
+    const bool key_ok = !k.empty() && std::all_of(k.begin(), k.end(), [](unsigned char c) {
+      return std::isalnum(c) || c == '_' || c == '.' || c == '-';
+    });
+    const bool value_ok = !v.empty() && std::all_of(v.begin(), v.end(), [](unsigned char c) {
+      return std::isgraph(c) && c != ';' && c != ',' && c != '=' && c != '"';
+    });
+    if (eq == std::string::npos || !key_ok || !value_ok)
+      throw usage_error("--label: '" + l + "' is not KEY=VALUE (key: letters, digits, _ . -; value: no spaces, ; , = or quotes)");
+    if (o.labels.count(k) && o.labels[k] != v)
+      throw usage_error("--label: key '" + k + "' is given twice with different values");
+    o.labels[k] = v;
+  }
+
+  if (o.no_save && !o.out.empty()) throw usage_error("--no-save: cannot be combined with --out");
+  if (o.no_save && o.plot) throw usage_error("--no-save: --plot plots the saved results; drop one of them");
+
+  // --primitive / --workload ("all": every primitive the chosen backends implement)
   if (!primitive.empty()) o.primitives = split(primitive, ',');
+  if (std::find(o.primitives.begin(), o.primitives.end(), "all") != o.primitives.end()) {
+    if (o.primitives.size() != 1) throw usage_error("--primitive: 'all' stands alone (not in a list)");
+    o.primitives = Registry::get().primitives();
+    o.all_primitives = true;
+  }
   if (!workload.empty()) o.workloads = split(workload, ',');
   const auto known = Registry::get().primitives();
   for (const auto& p : o.primitives)
@@ -265,7 +303,10 @@ Options parse_options(int argc, char** argv) {
       throw usage_error("--mode: unknown mode '" + m + "' (accepted: processes, threads)");
 
   // --pin (validated against the topology in expand())
-  if (!pins.empty()) o.pins = pins;
+  if (!pins.empty()) {
+    o.pins = pins;
+    o.pins_given = true;
+  }
 
   // The size of the run matrix, counted before any list is expanded.
   {
@@ -365,7 +406,7 @@ std::vector<PlanItem> expand(const Options& o, const Topology& topo) {
       pairs.emplace_back(prim, def);
       driven = true;
     }
-    if (!driven)
+    if (!driven && !o.all_primitives)
       throw usage_error("--workload: " + join(o.workloads) + " does not drive primitive '" + prim + "' (see bench --list)");
   }
   for (const auto& [name, vals] : o.params) {
@@ -422,6 +463,7 @@ std::vector<PlanItem> expand(const Options& o, const Topology& topo) {
           throw usage_error("--python: '" + o.python +
                             "' is not an executable file (the python backend needs a Python interpreter)");
       }
+      if (!inst && o.all_primitives) continue;  // --primitive all: what this backend offers
       if (!inst)
         throw usage_error("--backend: '" + b + "' does not implement primitive '" + prim + "' (it is implemented by: " +
                           join(Registry::get().backends_for(prim)) + ")");
@@ -430,9 +472,31 @@ std::vector<PlanItem> expand(const Options& o, const Topology& topo) {
       if (inst->python && std::find(o.modes.begin(), o.modes.end(), "threads") != o.modes.end())
         throw usage_error("--mode threads: the python backend runs processes only (multiprocessing); "
                           "use --mode processes, or leave python out of --backend");
+      // A workload of PU pairs runs 2 workers on each unordered pair of the allowed PUs.
+      std::vector<std::string> item_pins = o.pins;
+      std::vector<int64_t> item_procs = procs;
+      if (def->every_pu_pair) {
+        if (o.pins_given)
+          throw usage_error("--pin: workload " + def->name +
+                            " runs on every pair of the allowed PUs (restrict them with taskset -c)");
+        if (!o.procs.empty() && o.procs != std::vector<int64_t>{2})
+          throw usage_error("--procs: workload " + def->name + " runs 2 workers, one on each PU of a pair");
+        const std::vector<int>& pus = topo.pus();
+        if (pus.size() < 2)
+          throw usage_error("--workload " + def->name + ": needs at least 2 allowed PUs (allowed: " +
+                            topo.allowed_text() + ")");
+        item_pins.clear();
+        for (std::size_t i = 0; i < pus.size(); ++i)
+          for (std::size_t j = i + 1; j < pus.size(); ++j)
+            item_pins.push_back(std::to_string(std::min(pus[i], pus[j])) + "," + std::to_string(std::max(pus[i], pus[j])));
+        if (item_pins.size() * static_cast<uint64_t>(o.repeat) > kMaxRuns)
+          throw usage_error("--workload " + def->name + ": " + std::to_string(item_pins.size()) +
+                            " PU pairs; " + runs_limit_text() + " (restrict the PUs with taskset -c)");
+        item_procs = {2};
+      }
       for (const auto& mode : o.modes)
-      for (const auto& pin : o.pins)
-        for (int64_t n : procs)
+      for (const auto& pin : item_pins)
+        for (int64_t n : item_procs)
           for (const auto& params : combos) {
             PlanItem item;
             item.def = def;
@@ -464,23 +528,25 @@ std::vector<PlanItem> expand(const Options& o, const Topology& topo) {
           }
     }
   }
+  if (plan.empty() && o.all_primitives) throw usage_error("--primitive all: --backend " + join(o.backends) + " implements none of them");
   return plan;
 }
 
 std::string list_text() {
   std::ostringstream s;
   const auto& reg = Registry::get();
-  s << "Primitives (default workload; backends):\n";
-  for (const auto& p : reg.primitives()) {
-    const WorkloadDef* d = reg.default_for(p);
-    s << "  " << p << "  (" << (d ? d->name : "-") << "; " << join(reg.backends_for(p)) << ")\n";
-  }
-  s << "\nBackends: " << join(all_backend_names()) << "\n";
   // Columns as wide as their longest entry plus two spaces, so every row lines up.
-  std::size_t role_w = 0, col_w = 0;
+  std::size_t role_w = 9 + 2, col_w = 0, default_w = 16 + 2;
   for (const auto& p : reg.primitives()) role_w = std::max(role_w, p.size() + 2);
   for (const auto& b : all_backend_names()) col_w = std::max(col_w, b.size() + 2);
-  auto pad = [](const std::string& x, std::size_t w) { return x + std::string(w - x.size(), ' '); };
+  for (const auto& d : reg.all()) default_w = std::max(default_w, d.name.size() + 2);
+  auto pad = [](const std::string& x, std::size_t w) { return x + std::string(w > x.size() ? w - x.size() : 0, ' '); };
+  s << "Primitives:\n  " << pad("primitive", role_w) << pad("default workload", default_w) << "backends\n";
+  for (const auto& p : reg.primitives()) {
+    const WorkloadDef* d = reg.default_for(p);
+    s << "  " << pad(p, role_w) << pad(d ? d->name : "-", default_w) << join(reg.backends_for(p)) << "\n";
+  }
+  s << "\nBackends: " << join(all_backend_names()) << "\n";
   s << "\nRole x backend (yes = supported):\n  " << std::string(role_w, ' ');
   for (const auto& b : all_backend_names()) s << pad(b, col_w);
   s << "\n";
@@ -495,9 +561,11 @@ std::string list_text() {
   for (const auto& d : reg.all()) {
     s << "  " << d.name << " — " << d.description << "\n";
     s << "      primitives: " << join(d.primitives) << "\n";
+    std::size_t flag_w = d.has_unsafe ? 8 + 2 : 0;
+    for (const auto& p : d.params) flag_w = std::max(flag_w, flag_of(p.name).size() + 2);
     for (const auto& p : d.params)
-      s << "      " << flag_of(p.name) << "  " << p.help << " (default " << p.def << ")\n";
-    if (d.has_unsafe) s << "      --unsafe  drop the synchronization and report what is lost\n";
+      s << "      " << pad(flag_of(p.name), flag_w) << p.help << " (default " << p.def << ")\n";
+    if (d.has_unsafe) s << "      " << pad("--unsafe", flag_w) << "drop the synchronization and report what is lost\n";
     if (!d.faults.empty()) s << "      faults (--inject-fault, tests only): " << join(d.faults) << "\n";
   }
   return s.str();

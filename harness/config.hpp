@@ -42,6 +42,7 @@ struct Options {
   std::vector<std::string> workloads;  // empty: each primitive's default workload
   std::vector<std::string> backends{"native"};
   std::vector<std::string> pins{"compact"};
+  bool pins_given = false;  // --pin was on the command line
   std::vector<std::string> modes{"processes"};
   std::vector<int64_t> procs;  // empty -> number of PUs
   std::map<std::string, std::vector<int64_t>> params;  // only the flags given
@@ -57,6 +58,10 @@ struct Options {
   std::string format = "table";
   std::string python = "/usr/bin/python3";
   bool list = false;
+  bool version = false;        // --version: print it and exit
+  bool quiet = false;          // --quiet: no table, progress or warnings on the terminal
+  bool no_save = false;        // --no-save: no results file at all
+  bool all_primitives = false;  // --primitive all: roles a backend lacks are skipped, not refused
   bool plot = false;
   std::string fault;  // --inject-fault (tests only)  // plot this run's rows when done (scripts/plot.py)
   bool help = false;  // help was printed
@@ -65,6 +70,10 @@ struct Options {
   bool dry_run = false;
   std::string topology;
   std::string cpuset;
+  // --label KEY=VALUE (repeatable): what this run stands for beyond what bench can see
+  // (smt=off, governor=performance). Sorted by key; written to every row's `labels` column as
+  // key=value;... and to the run's JSON entry.
+  std::map<std::string, std::string> labels;
   std::string command_line;
 };
 

@@ -38,6 +38,24 @@ std::string os_release() {
 
 }  // namespace
 
+nlohmann::json build_provenance() {
+  const BuildInfo& build = build_info();
+  return {{"git_commit", git_commit()},
+          {"build_type", build.build_type},
+          {"cxx_flags", build.cxx_flags},
+          {"compiler", std::string("g++ ") + __VERSION__},
+          {"library_versions",
+           {{"ipcsync", build.version},
+            {"hwloc", build.hwloc},
+            {"hwloc_api", Topology::hwloc_version()},
+            {"hwloc_library", Topology::hwloc_library()},
+            {"boost", BOOST_LIB_VERSION},
+            {"glibc", gnu_get_libc_version()},
+            {"nlohmann_json", std::to_string(NLOHMANN_JSON_VERSION_MAJOR) + "." +
+                                  std::to_string(NLOHMANN_JSON_VERSION_MINOR) + "." +
+                                  std::to_string(NLOHMANN_JSON_VERSION_PATCH)}}}};
+}
+
 HostContext collect_context(const Topology& topo) {
   HostContext ctx;
   nlohmann::json& j = ctx.host;
@@ -73,17 +91,12 @@ HostContext collect_context(const Topology& topo) {
   j["topology"] = topology;
   j["kernel"] = std::string(u.sysname) + " " + u.release + " " + u.machine;
   j["os"] = os_release();
-  j["compiler"] = std::string("g++ ") + __VERSION__;
+  // The build, here as in every run entry (the host keys are written once per file; a run
+  // appended by another build carries its own in runs[]).
   const BuildInfo& build = build_info();
-  j["cxx_flags"] = build.cxx_flags;
-  j["build_type"] = build.build_type;
-  j["library_versions"] = {{"ipcsync", build.version},
-                           {"hwloc", Topology::hwloc_version()},
-                           {"boost", BOOST_LIB_VERSION},
-                           {"glibc", gnu_get_libc_version()},
-                           {"nlohmann_json", std::to_string(NLOHMANN_JSON_VERSION_MAJOR) + "." +
-                                                 std::to_string(NLOHMANN_JSON_VERSION_MINOR) + "." +
-                                                 std::to_string(NLOHMANN_JSON_VERSION_PATCH)}};
+  const nlohmann::json provenance = build_provenance();
+  for (const auto& [k, v] : provenance.items())
+    if (k != "git_commit") j[k] = v;
   j["clock"] = {{"source", Clock::source()},
                 {"overhead_ns", Clock::overhead_ns()},
                 {"resolution_ns", Clock::resolution_ns()},

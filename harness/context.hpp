@@ -20,4 +20,9 @@ struct HostContext {
 // collect_context(): reads the machine (hwloc, /proc, /sys, uname) and the build.
 HostContext collect_context(const Topology& topo);
 
+// build_provenance(): what this binary is, for each run's JSON entry (a file collects runs of
+// several builds): git_commit, build_type, cxx_flags, compiler and library_versions (ipcsync,
+// hwloc as built, hwloc_api and hwloc_library as loaded, boost, glibc, nlohmann_json).
+nlohmann::json build_provenance();
+
 }  // namespace ipcsync::harness

@@ -8,6 +8,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <fcntl.h>
+#include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <cstring>
 
@@ -50,16 +53,17 @@ std::string make_run_id() {
   return std::string(b) + "-" + std::to_string(getpid());
 }
 
-// run_plotter(): runs args[0] with args (no shell), stdout sent to our stderr, with the signal
+// run_plotter(): runs args[0] with args (no shell), its stdout on ours (the image paths) or, when
+// ours carries CSV or JSON, on our stderr; with the signal
 // mask bench had before the SignalGate; waits for it. Returns "" on success, else what failed.
-std::string run_plotter(const std::vector<std::string>& args, const sigset_t& mask) {
+std::string run_plotter(const std::vector<std::string>& args, const sigset_t& mask, bool to_stdout) {
   std::vector<char*> argv;
   for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
   argv.push_back(nullptr);
   posix_spawn_file_actions_t fa;
   posix_spawnattr_t attr;
   posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_adddup2(&fa, STDERR_FILENO, STDOUT_FILENO);
+  if (!to_stdout) posix_spawn_file_actions_adddup2(&fa, STDERR_FILENO, STDOUT_FILENO);
   posix_spawnattr_init(&attr);
   posix_spawnattr_setsigmask(&attr, &mask);
   posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK);
@@ -80,6 +84,40 @@ std::string run_plotter(const std::vector<std::string>& args, const sigset_t& ma
          "; see above)";
 }
 
+// python_version(): `python -c ...`'s sys.version (first word), or "unknown (why)".
+std::string python_version(const std::string& python, const sigset_t& mask) {
+  int fds[2];
+  if (pipe2(fds, O_CLOEXEC) != 0) return std::string("unknown (pipe: ") + std::strerror(errno) + ")";
+  const std::vector<std::string> args{python, "-c", "import sys; print(sys.version.split()[0])"};
+  std::vector<char*> argv;
+  for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  posix_spawn_file_actions_t fa;
+  posix_spawnattr_t attr;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_adddup2(&fa, fds[1], STDOUT_FILENO);
+  posix_spawnattr_init(&attr);
+  posix_spawnattr_setsigmask(&attr, &mask);
+  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK);
+  pid_t pid = -1;
+  const int rc = posix_spawn(&pid, argv[0], &fa, &attr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&fa);
+  posix_spawnattr_destroy(&attr);
+  ::close(fds[1]);
+  std::string out;
+  char buf[256];
+  for (ssize_t n; rc == 0 && ((n = ::read(fds[0], buf, sizeof buf)) > 0 || (n < 0 && errno == EINTR));)
+    if (n > 0) out.append(buf, static_cast<std::size_t>(n));
+  ::close(fds[0]);
+  if (rc != 0) return std::string("unknown (") + std::strerror(rc) + ")";
+  int st = 0;
+  while (waitpid(pid, &st, 0) < 0 && errno == EINTR) {
+  }
+  while (!out.empty() && std::isspace(static_cast<unsigned char>(out.back()))) out.pop_back();
+  if (!WIFEXITED(st) || WEXITSTATUS(st) != 0 || out.empty()) return "unknown (" + python + " failed)";
+  return out;
+}
+
 int run(int argc, char** argv) {
   Options opt;
   try {
@@ -89,6 +127,11 @@ int run(int argc, char** argv) {
     return 2;
   }
   if (opt.help) return 0;
+  if (opt.version) {
+    const BuildInfo& b = build_info();
+    std::cout << "bench (ipcsync) " << b.version << ", commit " << git_commit() << ", " << b.build_type << " build\n";
+    return 0;
+  }
   if (opt.list) {
     try {
       validate_pins(opt, Topology());  // --list validates every flag it is given, --pin too
@@ -151,23 +194,43 @@ int run(int argc, char** argv) {
                              " allowed PUs (" + topo.allowed_text() + "): oversubscribed rows are flagged");
       break;
     }
-  nlohmann::json run_entry{{"run_id", run_id},          {"date", now_iso8601()},
-                           {"command_line", opt.command_line}, {"git_commit", git_commit()},
-                           {"warnings", ctx.warnings}};
+  // The run entry: what was run, by which build (a file collects runs of several builds), with
+  // which labels, and Python's version when the python backend ran.
+  nlohmann::json run_entry{{"run_id", run_id}, {"date", now_iso8601()}, {"command_line", opt.command_line}};
+  run_entry.update(build_provenance());
+  run_entry["labels"] = opt.labels;
+  if (std::any_of(plan.begin(), plan.end(), [](const PlanItem& i) { return i.cfg.backend == "python"; }))
+    run_entry["library_versions"]["python"] = python_version(opt.python, gate.old_mask());
+  // The harness's own cost per op (run_ops with an empty op): ops/s ~ 1e9 / (op + this).
+  const LoopOverhead lo = measure_loop_overhead();
+  run_entry["harness"] = {{"loop_overhead_ns", lo.ns_per_op},
+                          {"sample_every", lo.sample_every},
+                          {"repetitions", lo.repetitions},
+                          {"window_ms", lo.window_ms}};
+  run_entry["warnings"] = ctx.warnings;
+  const RowKeys keys{run_id, ctx.host_id, opt.labels};
 
-  const std::string path = opt.out.empty() ? default_results_path(opt.results_dir, ctx.host_name) : opt.out;
+  // --no-save: no file at all; the rows are only printed.
+  const std::string path = opt.no_save ? std::string()
+                           : opt.out.empty() ? default_results_path(opt.results_dir, ctx.host_name) : opt.out;
   std::unique_ptr<ResultsFile> file;
-  try {
-    file = std::make_unique<ResultsFile>(path, ctx, run_entry);
-  } catch (const std::exception& e) {
-    std::cerr << "bench: " << e.what() << "\n";
-    return 2;
+  if (!opt.no_save) {
+    try {
+      file = std::make_unique<ResultsFile>(path, ctx, run_entry);
+    } catch (const std::exception& e) {
+      std::cerr << "bench: " << e.what() << "\n";
+      return 2;
+    }
   }
-  for (const auto& w : ctx.warnings) std::cerr << "***WARNING*** " << w << "\n";
+  if (!opt.quiet)
+    for (const auto& w : ctx.warnings) std::cerr << "***WARNING*** " << w << "\n";
 
-  const bool table = opt.format == "table";
-  const bool tty = isatty(STDERR_FILENO);
-  Table tab;
+  // --quiet: no table (and no progress or warnings); csv and json still print their rows.
+  const bool table = opt.format == "table" && !opt.quiet;
+  const bool tty = isatty(STDERR_FILENO) && !opt.quiet;
+  std::vector<Table::Planned> planned;
+  for (const auto& item : plan) planned.push_back({&item.cfg, item.pin});
+  Table tab(planned);
   if (table) {
     std::cout << "ipcsync bench  host " << ctx.host_id << "  " << topo.cpu_model() << "  (allowed PUs "
               << topo.allowed_text() << " of " << topo.machine_pus() << ")  clock " << Clock::source() << ", overhead "
@@ -201,10 +264,10 @@ int run(int argc, char** argv) {
         if (r.status == "short_window") ++short_windows;
         else if (r.status != "ok") ++failures;
         if (r.noisy) ++noisy;
-        file->append(csv_row(r, run_id, ctx.host_id));
+        if (file) file->append(csv_row(r, keys));
         if (table) tab.row(std::cout, r);
-        else if (opt.format == "csv") std::cout << csv_row(r, run_id, ctx.host_id) << "\n";
-        else json_rows.push_back(row_json(r, run_id, ctx.host_id));
+        else if (opt.format == "csv") std::cout << csv_row(r, keys) << "\n";
+        else json_rows.push_back(row_json(r, keys));
         std::cout << std::flush;
         if (r.fatal) {
           std::cerr << "bench: " << r.detail << "\n";
@@ -213,7 +276,8 @@ int run(int argc, char** argv) {
         }
         rows.push_back(std::move(r));
         if (!std::cout) {
-          std::cerr << "bench: stdout closed; stopped after " << rows.size() << " rows, all saved in " << path << "\n";
+          std::cerr << "bench: stdout closed; stopped after " << rows.size() << " rows"
+                    << (file ? ", all saved in " + path : std::string(" (--no-save: none saved)")) << "\n";
           return 128 + SIGPIPE;
         }
       }
@@ -221,30 +285,33 @@ int run(int argc, char** argv) {
   } catch (const interrupted& e) {
     if (tty) std::cerr << "\r\033[K";
     std::cerr << "bench: interrupted by signal " << e.signo() << "; workers stopped, " << rows.size()
-              << " rows kept in " << file->csv_path() << "\n";
+              << (file ? " rows kept in " + file->csv_path() : std::string(" rows measured (--no-save: none saved)"))
+              << "\n";
     return 128 + e.signo();
   }
   if (table) {
     tab.summary(std::cout, rows);
-    std::cout << "results: " << file->csv_path() << " (context " << file->json_path() << ")\n";
+    if (file) std::cout << "results: " << file->csv_path() << " (context " << file->json_path() << ")\n";
+    else std::cout << "results: not saved (--no-save)\n";
   } else if (opt.format == "json") {
     nlohmann::json out{{"context", ctx.host}, {"run", run_entry}, {"rows", json_rows}};
     std::cout << out.dump(2) << "\n";
   }
   if (failures) std::cerr << "bench: " << failures << " run(s) failed; see the status column\n";
-  if (short_windows)
+  if (short_windows && !opt.quiet)
     std::cerr << "bench: warning: " << short_windows << " run(s) measured a window under 90% of --duration or no op "
               << "(status short_window, reason in detail): not measurements; rerun on a quieter machine or longer\n";
-  if (noisy)
+  if (noisy && !opt.quiet)
     std::cerr << "bench: warning: " << noisy << " of " << rows.size() << " run(s) shared the allowed PUs with other work "
               << "(noisy=1: steal > " << kNoisyStealPct << "% or others > " << kNoisyOthersPct << "% of PU time)\n";
   if (opt.plot) {
-    // Seeing the latest run at once: scripts/plot.py on this run's rows only, its stdout on our
-    // stderr. Run from an argument vector, never through a shell: any path works, and nothing
-    // in --python or --out is interpreted.
+    // Seeing the latest run at once: scripts/plot.py on this run's rows only, into a directory of
+    // this run's own (<csv stem>-run-<run_id>-plots/), the image paths on our stdout (on stderr
+    // when stdout carries --format csv or json). Run from an argument vector, never through a
+    // shell: any path works, and nothing in --python or --out is interpreted.
     try {
       const std::vector<std::string> args{opt.python, script_path("plot.py"), file->csv_path(), "--run-id", run_id};
-      if (const std::string err = run_plotter(args, gate.old_mask()); !err.empty())
+      if (const std::string err = run_plotter(args, gate.old_mask(), opt.format == "table"); !err.empty())
         std::cerr << "bench: --plot: " << err << "\n";
     } catch (const std::runtime_error& e) {
       std::cerr << "bench: --plot: " << e.what() << "\n";

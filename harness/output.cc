@@ -30,7 +30,7 @@ namespace fs = std::filesystem;
 const std::vector<std::string>& columns() {
   static const std::vector<std::string> c = {
       "schema_version", "timestamp", "run_id", "host_id", "name", "workload", "primitive", "backend", "mode",
-      "procs", "pin", "pus", "params", "repetition", "ops", "seconds", "ops_per_sec", "ops_min", "ops_max",
+      "procs", "pin", "pus", "params", "labels", "repetition", "ops", "seconds", "ops_per_sec", "ops_min", "ops_max",
       "fairness", "lat_samples", "lat_p50_ns", "lat_p90_ns", "lat_p99_ns", "lat_p999_ns", "lat_max_ns",
       "wake_p50_ns", "wake_p99_ns", "wake_max_ns", "oversubscribed", "duration_s", "warmup_s", "ops_per_worker",
       "clock_overhead_ns", "cpu_user_s", "cpu_sys_s", "cpu_ns_per_op", "vcsw", "ivcsw", "steal_pct", "others_pct",
@@ -72,13 +72,13 @@ std::string pus_text(const RunResult& r) {
   return s;
 }
 
-std::vector<std::string> fields(const RunResult& r, const std::string& run_id, const std::string& host_id) {
+std::vector<std::string> fields(const RunResult& r, const RowKeys& keys) {
   const bool lat = r.latency.count() > 0;
   const bool wake = r.wakeup.count() > 0;
   auto p = [&](const LogHistogram& h, bool have, double q) { return have ? num(h.percentile(q)) : ""; };
-  return {std::to_string(kSchemaVersion), r.timestamp, run_id, host_id, result_name(r), r.cfg.workload,
+  return {std::to_string(kSchemaVersion), r.timestamp, keys.run_id, keys.host_id, result_name(r), r.cfg.workload,
           r.cfg.primitive, r.cfg.backend, r.cfg.mode, std::to_string(r.cfg.procs), r.pin, pus_text(r),
-          params_text(r), std::to_string(r.repetition), std::to_string(r.ops), num(r.seconds, 6),
+          params_text(r), labels_text(keys.labels), std::to_string(r.repetition), std::to_string(r.ops), num(r.seconds, 6),
           num(r.ops_per_sec, 1), std::to_string(r.ops_min == UINT64_MAX ? 0 : r.ops_min), std::to_string(r.ops_max),
           num(r.fairness, 4), std::to_string(r.latency.count()), p(r.latency, lat, 50), p(r.latency, lat, 90),
           p(r.latency, lat, 99), p(r.latency, lat, 99.9), lat ? num(static_cast<double>(r.latency.max())) : "",
@@ -123,23 +123,30 @@ std::string csv_header() {
   return s;
 }
 
-std::string csv_row(const RunResult& r, const std::string& run_id, const std::string& host_id) {
+std::string labels_text(const std::map<std::string, std::string>& labels) {
+  std::string s;
+  for (const auto& [k, v] : labels) s += (s.empty() ? "" : ";") + k + "=" + v;
+  return s;
+}
+
+std::string csv_row(const RunResult& r, const RowKeys& keys) {
   std::string s;
   bool first = true;
-  for (const auto& f : fields(r, run_id, host_id)) {
+  for (const auto& f : fields(r, keys)) {
     s += (first ? "" : ",") + quote(f);
     first = false;
   }
   return s;
 }
 
-nlohmann::json row_json(const RunResult& r, const std::string& run_id, const std::string& host_id) {
+nlohmann::json row_json(const RunResult& r, const RowKeys& keys) {
   // The CSV's fields, typed: numbers as JSON numbers, an empty number (not applicable) as null,
   // text as strings.
   static const std::set<std::string> text = {"timestamp", "run_id", "host_id", "name", "workload", "primitive",
-                                             "backend", "mode", "pin", "pus", "params", "status", "detail"};
+                                             "backend", "mode", "pin", "pus", "params", "labels",
+                                             "status", "detail"};
   nlohmann::json j;
-  const auto f = fields(r, run_id, host_id);
+  const auto f = fields(r, keys);
   for (std::size_t i = 0; i < f.size(); ++i) {
     const std::string& c = columns()[i];
     if (text.count(c)) j[c] = f[i];
@@ -406,15 +413,56 @@ void ResultsFile::append(const std::string& row) {
   ++rows_;
 }
 
+Table::Table(const std::vector<Planned>& plan) {
+  std::set<std::string> modes;
+  std::map<std::string, std::set<int64_t>> values;
+  std::map<std::string, std::size_t> present;  // how many configurations have the key
+  for (const auto& p : plan) {
+    modes.insert(p.cfg->mode);
+    for (const auto& [k, v] : p.cfg->params) {
+      values[k].insert(v);
+      ++present[k];
+    }
+  }
+  show_mode_ = modes.size() > 1;
+  for (const auto& [k, vs] : values)
+    if (vs.size() > 1 || present[k] != plan.size()) varying_.push_back(k);
+  for (const auto& p : plan) {
+    w_workload_ = std::max(w_workload_, p.cfg->workload.size());
+    w_primitive_ = std::max(w_primitive_, p.cfg->primitive.size());
+    w_backend_ = std::max(w_backend_, p.cfg->backend.size());
+    w_pin_ = std::max(w_pin_, p.pin.size());
+    w_params_ = std::max(w_params_, varying_params(*p.cfg).size());
+  }
+}
+
+std::string Table::varying_params(const RunConfig& cfg) const {
+  std::string s;
+  for (const auto& k : varying_) {
+    const auto it = cfg.params.find(k);
+    if (it != cfg.params.end()) s += (s.empty() ? "" : " ") + k + "=" + std::to_string(it->second);
+  }
+  return s.empty() ? "-" : s;
+}
+
+namespace {
+std::string pad(const std::string& s, std::size_t w, bool right = false) {
+  if (s.size() >= w) return s;
+  return right ? std::string(w - s.size(), ' ') + s : s + std::string(w - s.size(), ' ');
+}
+}  // namespace
+
 void Table::header(std::ostream& os) const {
-  char b[256];
-  std::snprintf(b, sizeof b, "%-10s %-10s %-7s %5s %-8s %3s %10s %9s %9s %9s %6s  %s", "workload", "primitive",
-                "backend", "procs", "pin", "rep", "ops/s", "p50", "p99", "p99.9", "jain", "status");
-  os << b << "\n";
+  std::string line = pad("workload", w_workload_) + " " + pad("primitive", w_primitive_) + " " +
+                     pad("backend", w_backend_) + " " + (show_mode_ ? pad("mode", 9) + " " : "") +
+                     pad("procs", 5, true) + " " + pad("pin", w_pin_) + " " +
+                     (varying_.empty() ? "" : pad("params", w_params_) + " ") + pad("rep", 3, true) + " " +
+                     pad("ops/s", 10, true) + " " + pad("p50", 9, true) + " " + pad("p99", 9, true) + " " +
+                     pad("p99.9", 9, true) + " " + pad("fairness", 8, true) + "  status";
+  os << line << "\n";
 }
 
 void Table::row(std::ostream& os, const RunResult& r) const {
-  char b[512];
   const bool lat = r.latency.count() > 0;
   // A net percentile below the clock's step is "<step": the clock cannot time such an op alone
   // (harness/clock.hpp). The python backend times with its own clock.
@@ -424,13 +472,18 @@ void Table::row(std::ostream& os, const RunResult& r) const {
     const double v = r.latency.percentile(q);
     return v < step ? "<" + fmt_ns(step) : fmt_ns(v);
   };
-  std::snprintf(b, sizeof b, "%-10s %-10s %-7s %5d %-8s %3d %10s %9s %9s %9s %6.3f  %s%s%s%s", r.cfg.workload.c_str(),
-                r.cfg.primitive.c_str(), r.cfg.backend.c_str(), r.cfg.procs, r.pin.c_str(), r.repetition,
-                fmt_rate(r.ops_per_sec).c_str(), lat_text(50).c_str(), lat_text(99).c_str(), lat_text(99.9).c_str(),
-                r.fairness, r.status.c_str(),
-                r.oversubscribed ? " (oversubscribed)" : "", r.noisy ? " (noisy)" : "",
-                r.status != "ok" || r.cfg.unsafe ? (" " + r.detail).c_str() : "");
-  os << b << "\n";
+  char fair[32];
+  std::snprintf(fair, sizeof fair, "%.3f", r.fairness);
+  std::string line = pad(r.cfg.workload, w_workload_) + " " + pad(r.cfg.primitive, w_primitive_) + " " +
+                     pad(r.cfg.backend, w_backend_) + " " + (show_mode_ ? pad(r.cfg.mode, 9) + " " : "") +
+                     pad(std::to_string(r.cfg.procs), 5, true) + " " + pad(r.pin, w_pin_) + " " +
+                     (varying_.empty() ? "" : pad(varying_params(r.cfg), w_params_) + " ") +
+                     pad(std::to_string(r.repetition), 3, true) + " " + pad(fmt_rate(r.ops_per_sec), 10, true) + " " +
+                     pad(lat_text(50), 9, true) + " " + pad(lat_text(99), 9, true) + " " +
+                     pad(lat_text(99.9), 9, true) + " " + pad(fair, 8, true) + "  " + r.status +
+                     (r.oversubscribed ? " (oversubscribed)" : "") + (r.noisy ? " (noisy)" : "") +
+                     (r.status != "ok" || r.cfg.unsafe ? " " + r.detail : "");
+  os << line << "\n";
 }
 
 void Table::summary(std::ostream& os, const std::vector<RunResult>& rows) const {

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstddef>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -11,14 +12,22 @@
 
 namespace ipcsync::harness {
 
-inline constexpr int kSchemaVersion = 2;
+inline constexpr int kSchemaVersion = 3;
+
+// RowKeys: what every row of one bench call shares: its run, its host, its --label pairs.
+struct RowKeys {
+  std::string run_id, host_id;
+  std::map<std::string, std::string> labels;
+};
+// labels_text(): key=value;... sorted by key (the CSV's labels column).
+std::string labels_text(const std::map<std::string, std::string>& labels);
 
 // csv_header(): the fixed header line (no newline).
 std::string csv_header();
 // csv_row(): one RFC 4180 row (no newline).
-std::string csv_row(const RunResult& r, const std::string& run_id, const std::string& host_id);
+std::string csv_row(const RunResult& r, const RowKeys& keys);
 // row_json(): the same row as a JSON object (for --format json).
-nlohmann::json row_json(const RunResult& r, const std::string& run_id, const std::string& host_id);
+nlohmann::json row_json(const RunResult& r, const RowKeys& keys);
 // result_name(): gbench-style identity, e.g. counter/lock/native/procs:8/pin:compact/cs_ns:0.
 std::string result_name(const RunResult& r);
 
@@ -58,13 +67,26 @@ class ResultsFile {
 // default_results_path(): <dir>/<host_name>/<YYYY-MM-DD>.csv
 std::string default_results_path(const std::string& dir, const std::string& host_name);
 
-// Table: the human-readable stdout report.
+// Table: the human-readable stdout report. Built from the plan, so that it shows every column
+// that tells two rows apart: mode and each workload parameter appear when they vary across the
+// plan (a `params` column, key=value), and every column is as wide as its longest entry.
 class Table {
  public:
+  struct Planned {
+    const RunConfig* cfg;
+    std::string pin;
+  };
+  explicit Table(const std::vector<Planned>& plan = {});
   void header(std::ostream& os) const;
   void row(std::ostream& os, const RunResult& r) const;
   // summary(): per configuration, median and min–max over repetitions (when repeat > 1).
   void summary(std::ostream& os, const std::vector<RunResult>& rows) const;
+
+ private:
+  std::string varying_params(const RunConfig& cfg) const;
+  bool show_mode_ = false;
+  std::vector<std::string> varying_;  // parameter keys whose values differ across the plan
+  std::size_t w_workload_ = 8, w_primitive_ = 9, w_backend_ = 7, w_pin_ = 3, w_params_ = 6;
 };
 
 }  // namespace ipcsync::harness

@@ -13,6 +13,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <chrono>
 #include <functional>
 #include <cerrno>
 #include <cmath>
@@ -836,4 +837,36 @@ void run_one(RunResult& r, const Instance& inst, const RunConfig& cfg, const Pin
 }
 
 }  // namespace
+LoopOverhead measure_loop_overhead(uint32_t sample_every, int repetitions, double window_ms) {
+  LoopOverhead lo;
+  lo.sample_every = sample_every;
+  lo.repetitions = repetitions;
+  lo.window_ms = window_ms;
+  std::vector<double> per_op;
+  for (int r = 0; r < repetitions; ++r) {
+    auto ctl = std::make_unique<Control>();
+    auto slot = std::make_unique<WorkerSlot>();
+    RunConfig cfg;
+    cfg.sample_every = sample_every;
+    WorkerEnv env;
+    env.cfg = &cfg;
+    env.ctl = ctl.get();
+    env.slot = slot.get();
+    ctl->phase.store(Control::kMeasure, std::memory_order_relaxed);  // no warm-up
+    std::thread stopper([&] {
+      std::this_thread::sleep_for(std::chrono::duration<double, std::milli>(window_ms));
+      ctl->phase.store(Control::kStop, std::memory_order_relaxed);
+    });
+    run_ops(env, [] { asm volatile("" ::: "memory"); }, [] {});
+    stopper.join();
+    if (slot->ops > 0 && slot->end_ns > slot->begin_ns)
+      per_op.push_back(static_cast<double>(slot->end_ns - slot->begin_ns) / static_cast<double>(slot->ops));
+  }
+  if (!per_op.empty()) {
+    std::sort(per_op.begin(), per_op.end());
+    lo.ns_per_op = per_op[per_op.size() / 2];
+  }
+  return lo;
+}
+
 }  // namespace ipcsync::harness

@@ -89,4 +89,18 @@ struct RunResult {
 RunResult run_once(const Instance& inst, const RunConfig& cfg, const PinPlan& plan, const Topology& topo,
                    SignalGate& gate, double timeout_s);
 
+// LoopOverhead: what the harness's own measured loop (run_ops) costs per op, from an empty op
+// (an opaque asm statement) run the way a timed run runs it: the stop-phase load every op, the
+// clock pair and histogram record every `sample_every`-th op, and the counting. A workload's
+// ops/s is about 1e9 / (op_ns + ns_per_op); bench writes it to the JSON context (`harness`).
+struct LoopOverhead {
+  double ns_per_op = 0;  // median of the repetitions
+  uint32_t sample_every = 0;
+  int repetitions = 0;
+  double window_ms = 0;  // each repetition's length
+};
+// measure_loop_overhead(): in the calling thread, repetitions of window_ms each (a helper
+// thread raises the stop phase); about repetitions x window_ms of wall time.
+LoopOverhead measure_loop_overhead(uint32_t sample_every = 64, int repetitions = 5, double window_ms = 10);
+
 }  // namespace ipcsync::harness

@@ -2,11 +2,13 @@
 // plans, binding, description.
 #include "harness/topology.hpp"
 
+#include <dlfcn.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <climits>
 #include <charconv>
 #include <cstdlib>
 #include <cstring>
@@ -312,6 +314,13 @@ std::string Topology::cpu_model() const {
 std::string Topology::hwloc_version() {
   const unsigned v = hwloc_get_api_version();
   return std::to_string(v >> 16) + "." + std::to_string((v >> 8) & 0xff) + "." + std::to_string(v & 0xff);
+}
+
+std::string Topology::hwloc_library() {
+  Dl_info info{};
+  if (dladdr(reinterpret_cast<void*>(&hwloc_get_api_version), &info) == 0 || info.dli_fname == nullptr) return "";
+  char real[PATH_MAX];
+  return realpath(info.dli_fname, real) ? std::string(real) : std::string(info.dli_fname);
 }
 
 nlohmann::json Topology::describe() const {

@@ -91,7 +91,11 @@ class Topology {
   // ("pus" and "pu_os_indexes": the allowed PUs).
   nlohmann::json describe() const;
   std::string cpu_model() const;
+  // hwloc_version(): the API level of the hwloc library loaded (hwloc_get_api_version(): 2.8.0
+  // for the 2.9.x releases); hwloc_library(): the file of that library (dladdr, symlinks
+  // resolved), or "" when it cannot be told.
   static std::string hwloc_version();
+  static std::string hwloc_library();
 
  private:
   std::vector<int> parse_list(const std::string& s, std::string* err) const;

@@ -136,6 +136,10 @@ struct WorkloadDef {
   // has_unsafe: the workload honours --unsafe (drops its synchronization to show what is lost);
   // bench refuses --unsafe for a workload without it.
   bool has_unsafe = false;
+  // every_pu_pair: the workload measures something of a pair of PUs (c2c: the one-line round
+  // trip); bench runs it with 2 workers on every unordered pair of the allowed PUs, one row per
+  // pair (pus=a;b, a < b), instead of over --pin and --procs (which it then refuses).
+  bool every_pu_pair = false;
 };
 
 class Registry {

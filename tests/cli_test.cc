@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 #include <regex>
 #include <set>
+#include <sstream>
 #include <thread>
 
 #include "support.hpp"
@@ -144,7 +145,7 @@ TEST_CASE("cli: a run writes the fixed CSV header with one row per repetition an
   std::getline(in, header);
   CHECK(header ==
         "schema_version,timestamp,run_id,host_id,name,workload,primitive,backend,mode,procs,pin,pus,params,"
-        "repetition,ops,seconds,ops_per_sec,ops_min,ops_max,fairness,lat_samples,lat_p50_ns,lat_p90_ns,"
+        "labels,repetition,ops,seconds,ops_per_sec,ops_min,ops_max,fairness,lat_samples,lat_p50_ns,lat_p90_ns,"
         "lat_p99_ns,lat_p999_ns,lat_max_ns,wake_p50_ns,wake_p99_ns,wake_max_ns,oversubscribed,duration_s,warmup_s,"
         "ops_per_worker,clock_overhead_ns,cpu_user_s,cpu_sys_s,cpu_ns_per_op,vcsw,ivcsw,steal_pct,others_pct,load1,"
         "noisy,status,detail");
@@ -152,7 +153,7 @@ TEST_CASE("cli: a run writes the fixed CSV header with one row per repetition an
   for (std::string line; std::getline(in, line);) rows.push_back(line);
   REQUIRE(rows.size() == 2 * 2 * 2);
   const std::regex row_re(
-      R"(^2,\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ,[^,]+,[^,]+,counter/(lock|semaphore)/(native|posix)/procs:2/pin:compact/cs_ns:0/think_ns:0,counter,(lock|semaphore),(native|posix),processes,2,compact,\d+;\d+,[^,]+,[01],\d+,[0-9.]+,[0-9.]+,\d+,\d+,[0-9.]+,\d+,[0-9.]+,[0-9.]+,[0-9.]+,[0-9.]+,[0-9.]+,,,,[01],,0\.010000,2000,[0-9.]+,[0-9.]+,[0-9.]+,[0-9.]+,\d+,\d+,[0-9.]+,[0-9.]+,[0-9.]+,[01],ok,"?counter=\d+ expected=\d+"?$)");
+      R"(^3,\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ,[^,]+,[^,]+,counter/(lock|semaphore)/(native|posix)/procs:2/pin:compact/cs_ns:0/think_ns:0,counter,(lock|semaphore),(native|posix),processes,2,compact,\d+;\d+,[^,]+,,[01],\d+,[0-9.]+,[0-9.]+,\d+,\d+,[0-9.]+,\d+,[0-9.]+,[0-9.]+,[0-9.]+,[0-9.]+,[0-9.]+,,,,[01],,0\.010000,2000,[0-9.]+,[0-9.]+,[0-9.]+,[0-9.]+,\d+,\d+,[0-9.]+,[0-9.]+,[0-9.]+,[01],ok,"?counter=\d+ expected=\d+"?$)");
   for (const auto& row : rows) {
     INFO(row);
     CHECK(std::regex_match(row, row_re));
@@ -171,6 +172,11 @@ TEST_CASE("cli: a run writes the fixed CSV header with one row per repetition an
   REQUIRE(ctx["runs"].size() == 1);
   for (const char* k : {"run_id", "date", "command_line", "git_commit", "warnings"}) CHECK(ctx["runs"][0].contains(k));
   CHECK(ctx["runs"][0]["command_line"].get<std::string>().find("--primitive lock,semaphore") != std::string::npos);
+  // Provenance per run, stamped at build time: a file collects runs of several builds.
+  for (const char* k : {"build_type", "cxx_flags", "compiler", "library_versions", "labels"})
+    CHECK(ctx["runs"][0].contains(k));
+  CHECK(ctx["runs"][0]["labels"].empty());
+  CHECK_FALSE(ctx["runs"][0]["library_versions"].contains("python"));  // the python backend did not run
 
   // A second run appends rows (no second header) and a second `runs` entry.
   REQUIRE(run_cmd({kBench, "--primitive", "lock", "--procs", "1", "--duration", "0.05", "--out", out}).status == 0);
@@ -181,6 +187,33 @@ TEST_CASE("cli: a run writes the fixed CSV header with one row per repetition an
   CHECK(headers == 1);
   std::ifstream jin2((dir / "run.json").string());
   CHECK(nlohmann::json::parse(jin2)["runs"].size() == 2);
+  fs::remove_all(dir);
+}
+
+TEST_CASE("cli: --label pairs go to every row's labels column and to the run's JSON entry", "[cli][output]") {
+  const fs::path dir = temp_dir();
+  const std::string out = (dir / "l.csv").string();
+  const CmdResult r = run_cmd({kBench, "--primitive", "lock", "--procs", "1", "--ops", "1000", "--repeat", "2",
+                               "--label", "smt=off", "--label", "governor=performance", "--out", out});
+  REQUIRE(r.status == 0);
+  const auto rows = csv_rows(slurp(out));
+  REQUIRE(rows.size() == 2);
+  for (const auto& row : rows) CHECK(row.at("labels") == "governor=performance;smt=off");  // sorted by key
+  std::ifstream jin((dir / "l.json").string());
+  const auto ctx = nlohmann::json::parse(jin);
+  CHECK(ctx["runs"][0]["labels"] == nlohmann::json({{"smt", "off"}, {"governor", "performance"}}));
+  // Malformed pairs are refused before anything runs, with one line.
+  for (const char* bad : {"smt", "=off", "smt=", "smt=a;b", "smt=a,b", "s m=t", "smt=o n", "a=b=c"}) {
+    INFO(bad);
+    const CmdResult b = run_cmd({kBench, "--primitive", "lock", "--procs", "1", "--ops", "10", "--label", bad,
+                                 "--out", (dir / "bad.csv").string()});
+    CHECK(b.status == 2);
+    CHECK(lines(b.err) == 1);
+    CHECK(b.err.find("--label") != std::string::npos);
+  }
+  CHECK_FALSE(fs::exists(dir / "bad.csv"));
+  CHECK(run_cmd({kBench, "--primitive", "lock", "--procs", "1", "--ops", "10", "--label", "k=a", "--label", "k=b",
+                 "--out", (dir / "bad.csv").string()}).status == 2);
   fs::remove_all(dir);
 }
 
@@ -285,4 +318,128 @@ TEST_CASE("cli: --inject-fault proves the counter's verify step fails (verify_fa
   CHECK(bad.status == 2);
   CHECK(bad.err.find("skip_lock") != std::string::npos);
   fs::remove_all(dir);
+}
+
+TEST_CASE("cli: --version names the version and the build it comes from", "[cli]") {
+  const CmdResult r = run_cmd({kBench, "--version"});
+  CHECK(r.status == 0);
+  CHECK(std::regex_search(r.out, std::regex(R"(^bench \(ipcsync\) \d+\.\d+\.\d+, commit \S+, \S+ build\n$)")));
+  CHECK(r.err.empty());
+}
+
+TEST_CASE("cli: --quiet prints no table or warnings and csv still prints its rows", "[cli][output]") {
+  const fs::path dir = temp_dir();
+  // procs 3 on fewer PUs would warn (oversubscribed); quiet says nothing but errors.
+  const CmdResult q = run_cmd({kBench, "--primitive", "lock", "--procs", "1,64", "--ops", "200", "--quiet", "--out",
+                               (dir / "q.csv").string()});
+  INFO(q.err);
+  CHECK(q.status == 0);
+  CHECK(q.out.empty());
+  CHECK(q.err.find("WARNING") == std::string::npos);
+  CHECK(q.err.find("warning") == std::string::npos);
+  CHECK(csv_rows(slurp((dir / "q.csv").string())).size() == 2);  // saved all the same
+  const CmdResult c = run_cmd({kBench, "--primitive", "lock", "--procs", "1", "--ops", "200", "--quiet", "--format",
+                               "csv", "--out", (dir / "c.csv").string()});
+  CHECK(c.status == 0);
+  CHECK(csv_rows(c.out).size() == 1);
+  fs::remove_all(dir);
+}
+
+TEST_CASE("cli: --no-save writes no file anywhere and still prints the rows", "[cli][output]") {
+  const fs::path dir = temp_dir();
+  const CmdResult r = run_cmd({kBench, "--primitive", "lock", "--procs", "1", "--ops", "200", "--no-save",
+                               "--results-dir", (dir / "results").string(), "--format", "csv"});
+  CHECK(r.status == 0);
+  CHECK(csv_rows(r.out).size() == 1);
+  CHECK_FALSE(fs::exists(dir / "results"));
+  const CmdResult t = run_cmd({kBench, "--primitive", "lock", "--procs", "1", "--ops", "200", "--no-save",
+                               "--results-dir", (dir / "results").string()});
+  CHECK(t.status == 0);
+  CHECK(t.out.find("not saved") != std::string::npos);
+  CHECK_FALSE(fs::exists(dir / "results"));
+  // It cannot be combined with a file to save into, or with --plot (which plots the file).
+  for (const char* other : {"--out", "--plot"}) {
+    std::vector<std::string> argv{kBench, "--primitive", "lock", "--ops", "10", "--no-save", other};
+    if (std::string(other) == "--out") argv.push_back((dir / "x.csv").string());
+    const CmdResult b = run_cmd(argv);
+    CHECK(b.status == 2);
+    CHECK(lines(b.err) == 1);
+  }
+  fs::remove_all(dir);
+}
+
+TEST_CASE("cli: --primitive all runs each primitive the backend implements and stands alone", "[cli]") {
+  const fs::path dir = temp_dir();
+  const CmdResult r = run_cmd({kBench, "--primitive", "all", "--backend", "spin", "--procs", "2", "--ops", "200",
+                               "--warmup", "0", "--format", "csv", "--out", (dir / "a.csv").string()});
+  INFO(r.err);
+  CHECK(r.status == 0);
+  std::set<std::string> prims;
+  for (const auto& row : csv_rows(r.out)) {
+    prims.insert(row.at("primitive"));
+    CHECK(row.at("backend") == "spin");
+    CHECK(row.at("status") == "ok");
+  }
+  // spin's roles (bench --list), each by its default workload; the others are skipped, not refused.
+  CHECK(prims == std::set<std::string>{"barrier", "bounded_semaphore", "event", "lock", "semaphore"});
+  CHECK(run_cmd({kBench, "--primitive", "all,lock", "--ops", "10"}).status == 2);
+  fs::remove_all(dir);
+}
+
+TEST_CASE("cli: the table shows mode and each parameter when they vary and lines up", "[cli][output]") {
+  const fs::path dir = temp_dir();
+  const CmdResult r = run_cmd({kBench, "--primitive", "lock", "--backend", "native,posix_plain", "--procs", "1",
+                               "--cs-ns", "0,50", "--mode", "processes,threads", "--ops", "200", "--out",
+                               (dir / "t.csv").string()});
+  REQUIRE(r.status == 0);
+  std::istringstream in(r.out);
+  std::string line, header;
+  std::vector<std::string> rows;
+  while (std::getline(in, line)) {
+    if (line.rfind("workload", 0) == 0) header = line;
+    else if (line.rfind("counter", 0) == 0) rows.push_back(line);
+  }
+  REQUIRE(rows.size() == 8);
+  for (const char* col : {" mode ", " params ", " fairness "}) CHECK(header.find(col) != std::string::npos);
+  // Two rows never look the same: every configuration differs in a printed column.
+  std::set<std::string> configs;
+  for (const auto& row : rows) configs.insert(row.substr(0, header.find(" rep ")));
+  CHECK(configs.size() == 8);
+  // Columns line up: ops/s (right-aligned) ends at the same offset on every line.
+  const std::size_t end = header.find("ops/s") + 5;
+  for (const auto& row : rows) {
+    INFO(row);
+    REQUIRE(row.size() > end);
+    CHECK(row[end - 1] != ' ');
+    CHECK(row[end] == ' ');
+  }
+  // A plan where they do not vary shows neither.
+  const CmdResult one = run_cmd({kBench, "--primitive", "lock", "--procs", "1", "--ops", "200", "--out",
+                                 (dir / "t.csv").string()});
+  CHECK(one.out.find(" mode ") == std::string::npos);
+  CHECK(one.out.find(" params ") == std::string::npos);
+  fs::remove_all(dir);
+}
+
+TEST_CASE("cli: --list lines its columns up", "[cli]") {
+  const CmdResult r = run_cmd({kBench, "--list"});
+  REQUIRE(r.status == 0);
+  std::istringstream in(r.out);
+  std::string line;
+  std::vector<std::string> prim_rows;
+  bool in_prims = false;
+  while (std::getline(in, line)) {
+    if (line == "Primitives:") in_prims = true;
+    else if (line.empty()) in_prims = false;
+    else if (in_prims) prim_rows.push_back(line);
+  }
+  REQUIRE(prim_rows.size() > 2);
+  // The backends column starts at one offset: the header's "backends".
+  const std::size_t at = prim_rows[0].find("backends");
+  REQUIRE(at != std::string::npos);
+  for (std::size_t i = 1; i < prim_rows.size(); ++i) {
+    INFO(prim_rows[i]);
+    CHECK(prim_rows[i][at - 1] == ' ');
+    CHECK(prim_rows[i][at] != ' ');
+  }
 }

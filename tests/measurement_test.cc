@@ -14,6 +14,8 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <regex>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -285,7 +287,78 @@ TEST_CASE("bench: the python backend reports its own clock overhead and its work
   CHECK(num(rows[0], "clock_overhead_ns") > 0);  // perf_counter_ns costs tens of ns from Python
   CHECK(num(rows[0], "cpu_user_s") + num(rows[0], "cpu_sys_s") > 0);
   CHECK(num(rows[0], "cpu_ns_per_op") > 0);
+  // The run entry names the Python that ran it.
+  std::ifstream jin((dir / "r.json").string());
+  const auto ctx = nlohmann::json::parse(jin);
+  const std::string py = ctx["runs"].back()["library_versions"].value("python", "");
+  CHECK(std::regex_match(py, std::regex(R"(\d+\.\d+\.\d+.*)")));
   fs::remove_all(dir);
+}
+
+TEST_CASE("bench: every run entry has the harness's own loop cost from an empty op", "[measurement][overhead]") {
+  // What the measured loop costs by itself (phase load, counting, sampling), measured at start:
+  // a positive figure, and far below a microsecond even on a loaded machine (it is a median
+  // of 5 windows of 10 ms of an empty op).
+  const LoopOverhead lo = measure_loop_overhead(64, 5, 10);
+  CHECK(lo.ns_per_op > 0);
+  CHECK(lo.ns_per_op < 1000);
+  CHECK(lo.repetitions == 5);
+  const fs::path dir = temp_dir("overhead");
+  const CmdResult r = run_cmd({kBench, "--primitive", "lock", "--procs", "1", "--ops", "1000", "--out",
+                               (dir / "r.csv").string()});
+  REQUIRE(r.status == 0);
+  std::ifstream jin((dir / "r.json").string());
+  const auto h = nlohmann::json::parse(jin)["runs"].back()["harness"];
+  CHECK(h["loop_overhead_ns"].get<double>() > 0);
+  CHECK(h["sample_every"] == 64);
+  fs::remove_all(dir);
+}
+
+TEST_CASE("bench: c2c writes one verified row per unordered pair of the allowed PUs", "[measurement][c2c]") {
+  const auto& pus = env().topo.pus();
+  if (pus.size() < 2) {
+    WARN("one allowed PU: c2c has no pair");
+    return;
+  }
+  const fs::path dir = temp_dir("c2c");
+  const CmdResult r = run_cmd({kBench, "--workload", "c2c", "--ops", "2000", "--warmup", "0.01", "--format", "csv",
+                               "--out", (dir / "r.csv").string()});
+  INFO(r.out << r.err);
+  REQUIRE(r.status == 0);
+  const auto rows = csv_rows(r.out);
+  CHECK(rows.size() == pus.size() * (pus.size() - 1) / 2);
+  std::set<std::pair<int, int>> pairs;
+  for (const auto& row : rows) {
+    CHECK(row.at("workload") == "c2c");
+    CHECK(row.at("primitive") == "cacheline");
+    CHECK(row.at("procs") == "2");
+    CHECK(row.at("status") == "ok");
+    CHECK(num(row, "lat_samples") > 0);
+    const std::string p = row.at("pus");
+    const auto semi = p.find(';');
+    REQUIRE(semi != std::string::npos);
+    const int a = std::stoi(p.substr(0, semi)), b = std::stoi(p.substr(semi + 1));
+    CHECK(a < b);
+    pairs.insert({a, b});
+  }
+  CHECK(pairs.size() == rows.size());  // each pair once
+  // c2c chooses its placements and its worker count: --pin and --procs other than 2 are refused.
+  CHECK(run_cmd({kBench, "--workload", "c2c", "--pin", "compact", "--ops", "10"}).status == 2);
+  CHECK(run_cmd({kBench, "--workload", "c2c", "--procs", "4", "--ops", "10"}).status == 2);
+  // Its fault proves the verify step fails.
+  const CmdResult bad = run_cmd({kBench, "--workload", "c2c", "--ops", "2000", "--inject-fault", "stale_message",
+                                 "--format", "csv", "--out", (dir / "f.csv").string()});
+  CHECK(bad.status == 1);
+  for (const auto& row : csv_rows(bad.out)) CHECK(row.at("status") == "verify_failed");
+  fs::remove_all(dir);
+}
+
+TEST_CASE("bench: c2c on a single allowed PU is refused with one line", "[measurement][c2c]") {
+  const auto& pus = env().topo.pus();
+  const CmdResult r = run_on_cpu(pus.front(), {kBench, "--workload", "c2c", "--ops", "10"});
+  CHECK(r.status == 2);
+  CHECK(r.err.find("at least 2 allowed PUs") != std::string::npos);
+  CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);
 }
 
 TEST_CASE("bench: --mode threads with the python backend is refused", "[measurement][cli]") {

@@ -22,6 +22,7 @@
 #include <sstream>
 #include <thread>
 
+#include "harness/output.hpp"
 #include "support.hpp"
 
 using namespace ipcsync::test;
@@ -30,7 +31,7 @@ namespace fs = std::filesystem;
 namespace {
 
 const std::string kBench = IPCSYNC_BENCH_EXE;
-constexpr std::size_t kColumns = 45;  // schema 2
+constexpr std::size_t kColumns = 46;  // schema 3
 
 struct TempDir {
   fs::path path;
@@ -46,11 +47,6 @@ struct TempDir {
   }
   std::string operator/(const std::string& name) const { return (path / name).string(); }
 };
-
-std::string slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
 
 std::size_t count_lines(const std::string& s) { return static_cast<std::size_t>(std::count(s.begin(), s.end(), '\n')); }
 
@@ -89,7 +85,7 @@ std::vector<std::vector<std::string>> checked_rows(const std::string& path) {
     auto f = csv_fields(line);
     CHECK(f.size() == kColumns);
     if (f.size() == kColumns) {
-      CHECK(f[0] == "2");
+      CHECK(f[0] == std::to_string(ipcsync::harness::kSchemaVersion));
       CHECK(f[kColumns - 2] == "ok");
     }
     rows.push_back(std::move(f));

@@ -1,15 +1,18 @@
 // support.hpp — helpers shared by the tests: run a command, fork a child that reports back.
 #pragma once
 
+#include <sched.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <cstdlib>
+#include <fstream>
 #include <functional>
 #include <map>
 #include <sstream>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -97,6 +100,29 @@ inline int join(pid_t pid) {
   int st = 0;
   waitpid(pid, &st, 0);
   return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+// run_on_cpu(): argv run with its affinity mask set to one PU: through taskset when it is
+// installed, else inherited from this thread's mask, set for the fork and restored.
+inline CmdResult run_on_cpu(int cpu, std::vector<std::string> argv) {
+  if (access("/usr/bin/taskset", X_OK) == 0) {
+    argv.insert(argv.begin(), {"/usr/bin/taskset", "-c", std::to_string(cpu)});
+    return run_cmd(argv);
+  }
+  cpu_set_t old, one;
+  if (sched_getaffinity(0, sizeof old, &old) != 0) throw std::runtime_error("run_on_cpu: sched_getaffinity failed");
+  CPU_ZERO(&one);
+  CPU_SET(cpu, &one);
+  if (sched_setaffinity(0, sizeof one, &one) != 0) throw std::runtime_error("run_on_cpu: sched_setaffinity failed");
+  CmdResult r = run_cmd(argv);
+  sched_setaffinity(0, sizeof old, &old);
+  return r;
+}
+
+// slurp(): a file's whole text ("" when it cannot be read).
+inline std::string slurp(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
 }
 
 // verified_status(): what a timed run may end as on a busy machine. `ok` only when its

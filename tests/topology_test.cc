@@ -97,23 +97,6 @@ std::vector<int> my_cpus() {
   return v;
 }
 
-// run_on_cpu(): argv run with its affinity mask set to one PU: through taskset when it is
-// installed, else inherited from this thread's mask, set for the fork and restored.
-CmdResult run_on_cpu(int cpu, std::vector<std::string> argv) {
-  if (access("/usr/bin/taskset", X_OK) == 0) {
-    argv.insert(argv.begin(), {"/usr/bin/taskset", "-c", std::to_string(cpu)});
-    return run_cmd(argv);
-  }
-  cpu_set_t old, one;
-  REQUIRE(sched_getaffinity(0, sizeof old, &old) == 0);
-  CPU_ZERO(&one);
-  CPU_SET(cpu, &one);
-  REQUIRE(sched_setaffinity(0, sizeof one, &one) == 0);
-  CmdResult r = run_cmd(argv);
-  REQUIRE(sched_setaffinity(0, sizeof old, &old) == 0);
-  return r;
-}
-
 }  // namespace
 
 TEST_CASE("topology: compact fills SMT siblings then one cache domain then one NUMA node and package", "[topology][pin]") {

@@ -9,19 +9,21 @@
 //
 //   primitive  | the message
 //   -----------+---------------------------------------------------------------------------
-//   cacheline  | a spinning store/load on one shared atomic: the hardware floor (native only;
-//              | it spins forever, so it only means something while procs <= cores)
+//   cacheline  | the letter itself, spun on; the pong, a word of the ponger's own line: one line
+//              | moves each way, the hardware floor (native only; it spins forever, so it only
+//              | means something while procs <= cores)
 //   semaphore  | two Semaphores(0): ping.release() / pong.acquire()
 //   event      | two Events: set() / wait() + clear()
 //   condition  | one Lock, one Condition, a turn variable: notify() / wait() until it is my turn
 //
-// Fault stale_message (tests only): every pinger sends its third ping without writing the new
-// sequence number, so its ponger sees message 2 twice.
+// Fault stale_message (tests only): every pinger's third letter carries message 1 again, so its
+// ponger sees an old message.
 //
-// Stop: the pinger, seeing the stop phase (or its last --ops), raises `stop` and sends one last
-// ping, so the ponger never stays blocked. Verify: in every pair the ponger saw exactly the
+// Stop: the pinger, seeing the stop phase (or its last --ops), sends one last letter with the
+// stop bit, so the ponger never stays blocked. Verify: in every pair the ponger saw exactly the
 // sequence numbers the pinger sent, in order, and answered each one.
 #include <atomic>
+#include <cstddef>
 #include <mutex>
 #include <new>
 
@@ -33,38 +35,53 @@ namespace {
 
 constexpr int kMaxPairs = 512;  // bench's --procs limit / 2
 
-// Per-pair state common to every variant, each hot word in its own line.
-struct alignas(64) PairBase {
-  std::atomic<uint64_t> seq{0};        // the message: written before each ping
-  alignas(64) std::atomic<uint64_t> t_ping{0};  // Clock::ticks() just before the ping
-  alignas(64) std::atomic<uint32_t> stop{0};
-  uint64_t received = 0, errors = 0;   // written by the ponger only
+// The letter: what the pinger sends, in one line that only the pinger writes. `word` is the
+// sequence number, with kStopBit set on the last letter; `t_ping` is Clock::ticks() just before
+// sending, for the ponger's one-way wake-up. Both are in the same line, so a letter is one line
+// transfer, and the ponger's replies go back in a line of its own: a round trip of the cache-line
+// floor moves exactly one line each way (an independent spinning ping-pong does the same).
+struct alignas(64) Letter {
+  static constexpr uint64_t kStopBit = uint64_t{1} << 63;
+  std::atomic<uint64_t> word{0};
+  std::atomic<uint64_t> t_ping{0};
 };
 
-// The four transports. Each: ping(), wait_ping(), pong(), wait_pong().
+// What the ponger keeps: its own line, written by it only (read by verify after the run).
+struct alignas(64) PongerBook {
+  uint64_t received = 0, errors = 0;
+};
+
+// The four transports. Each: ping(letter) after the letter is written, wait_ping(letter) until
+// a new letter arrived, pong(), wait_pong().
 struct CachelineMsg {
-  // One line per direction, each written by one side only: a round trip is two line transfers.
-  alignas(64) std::atomic<uint64_t> ping_w{0};
-  uint64_t sent = 0;  // pinger's own
+  // The letter's word is the ping itself: the ponger spins on it (one line, pinger to ponger);
+  // the pong is a word of the ponger's own line (one line back).
   alignas(64) std::atomic<uint64_t> pong_w{0};
-  uint64_t seen = 0;  // ponger's own
-  void ping() { ping_w.store(++sent, std::memory_order_release); }
-  void wait_ping() {
+  uint64_t seen = 0;  // ponger's own, in the pong line
+  alignas(64) uint64_t sent = 0;  // pinger's own (pongs it waits for), apart from the pong line
+  void ping(Letter&) { ++sent; }  // the word's release store was the ping
+  void wait_ping(Letter& l) {
     uint64_t v;
-    while ((v = ping_w.load(std::memory_order_acquire)) == seen) cpu_relax();
+    while ((v = l.word.load(std::memory_order_acquire)) == seen) cpu_relax();
     seen = v;
   }
-  void pong() { pong_w.store(seen, std::memory_order_release); }
+  void pong() { pong_w.store(pong_w.load(std::memory_order_relaxed) + 1, std::memory_order_release); }
   void wait_pong() {
     while (pong_w.load(std::memory_order_acquire) != sent) cpu_relax();
   }
 };
 
+// The floor's layout: the letter is one line; the pong word and the ponger's `seen` share one
+// other line; the pinger's `sent` is in neither (so the pinger's bookkeeping never pulls the
+// ponger's line, nor the reverse).
+static_assert(sizeof(Letter) == 64 && alignof(Letter) == 64);
+static_assert(offsetof(CachelineMsg, seen) < 64 && offsetof(CachelineMsg, sent) >= 64);
+
 template <class S>
 struct SemaphoreMsg {
   S ping_s{0u}, pong_s{0u};
-  void ping() { ping_s.release(); }
-  void wait_ping() { ping_s.acquire(); }
+  void ping(Letter&) { ping_s.release(); }
+  void wait_ping(Letter&) { ping_s.acquire(); }
   void pong() { pong_s.release(); }
   void wait_pong() { pong_s.acquire(); }
 };
@@ -72,8 +89,8 @@ struct SemaphoreMsg {
 template <class E>
 struct EventMsg {
   E ping_e, pong_e;
-  void ping() { ping_e.set(); }
-  void wait_ping() {
+  void ping(Letter&) { ping_e.set(); }
+  void wait_ping(Letter&) {
     ping_e.wait();
     ping_e.clear();  // before the pong, so the next ping cannot be lost
   }
@@ -89,12 +106,12 @@ struct ConditionMsg {
   L lock;
   C cond{lock};  // constructed once, bound to `lock` (declared first, so constructed first)
   alignas(64) uint32_t turn = 0;  // 1: ping in flight, 0: pong back (under lock)
-  void ping() {
+  void ping(Letter&) {
     std::scoped_lock g(lock);
     turn = 1;
     cond.notify();
   }
-  void wait_ping() {
+  void wait_ping(Letter&) {
     std::unique_lock g(lock);
     while (turn != 1) cond.wait();
   }
@@ -110,7 +127,9 @@ struct ConditionMsg {
 };
 
 template <class M>
-struct Pair : PairBase {
+struct Pair {
+  Letter letter;
+  PongerBook book;
   M msg;
 };
 
@@ -128,7 +147,6 @@ Instance make_pingpong() {
   in.body = [](void* p, WorkerEnv& env) {
     Pair<M>& pr = static_cast<S*>(p)->pairs[env.index / 2];
     WorkerSlot& slot = *env.slot;
-    auto ns = [&](uint64_t dt) { return Clock::net_ns(dt); };
     uint64_t warm = 0, ops = 0;
     if (env.index % 2 == 0) {  // pinger
       const uint64_t limit = env.cfg->ops_per_worker;
@@ -143,15 +161,16 @@ Instance make_pingpong() {
           slot.begin_ns = Clock::mono_ns();
         }
         if (limit ? (measuring && ops >= limit) : phase == Control::kStop) {
-          pr.stop.store(1, std::memory_order_relaxed);
-          pr.seq.store(seq, std::memory_order_relaxed);
-          pr.msg.ping();  // the last ping releases the ponger; no pong comes back
+          pr.letter.word.store(seq | Letter::kStopBit, std::memory_order_release);
+          pr.msg.ping(pr.letter);  // the last letter releases the ponger; no pong comes back
           break;
         }
-        if (!(stale && seq == 3)) pr.seq.store(seq, std::memory_order_relaxed);  // the fault: message 3 not written
+        // The fault (tests only): the third letter carries message 1 again.
+        const uint64_t word = stale && seq == 3 ? 1 : seq;
         const uint64_t t0 = Clock::ticks();
-        pr.t_ping.store(t0, std::memory_order_relaxed);
-        pr.msg.ping();
+        pr.letter.t_ping.store(t0, std::memory_order_relaxed);
+        pr.letter.word.store(word, std::memory_order_release);
+        pr.msg.ping(pr.letter);
         pr.msg.wait_pong();
         const uint64_t t1 = Clock::ticks();
         if (!measuring) {
@@ -167,16 +186,17 @@ Instance make_pingpong() {
     } else {  // ponger
       bool measuring = false;
       for (uint64_t expect = 1;; ++expect) {
-        pr.msg.wait_ping();
+        pr.msg.wait_ping(pr.letter);
         const uint64_t t1 = Clock::ticks();
-        if (pr.seq.load(std::memory_order_relaxed) != expect) ++pr.errors;
-        if (pr.stop.load(std::memory_order_relaxed)) break;
+        const uint64_t word = pr.letter.word.load(std::memory_order_acquire);
+        if ((word & ~Letter::kStopBit) != expect) ++pr.book.errors;
+        if (word & Letter::kStopBit) break;
         if (!measuring && env.ctl->phase.load(std::memory_order_relaxed) != Control::kWarmup) {
           measuring = true;
           slot.begin_ns = Clock::mono_ns();
         }
-        const uint64_t t0 = pr.t_ping.load(std::memory_order_relaxed);
-        ++pr.received;
+        const uint64_t t0 = pr.letter.t_ping.load(std::memory_order_relaxed);
+        ++pr.book.received;
         pr.msg.pong();
         if (measuring) {
           ++ops;
@@ -197,10 +217,10 @@ Instance make_pingpong() {
     uint64_t errors = 0, mismatched = 0;
     for (int i = 0; i + 1 < cfg.procs; i += 2) {
       const Pair<M>& pr = s->pairs[i / 2];
-      errors += pr.errors;
+      errors += pr.book.errors;
       // Pinger's rounds (warm-up included) == ponger's answers.
-      if (pr.received != t.per_worker_ops[static_cast<std::size_t>(i)]) ++mismatched;
-      if (pr.received != t.per_worker_ops[static_cast<std::size_t>(i + 1)]) ++mismatched;
+      if (pr.book.received != t.per_worker_ops[static_cast<std::size_t>(i)]) ++mismatched;
+      if (pr.book.received != t.per_worker_ops[static_cast<std::size_t>(i + 1)]) ++mismatched;
     }
     VerifyResult r;
     r.ok = errors == 0 && mismatched == 0;
@@ -245,6 +265,28 @@ IPCSYNC_WORKLOAD(WorkloadDef{
       return "";
     },
     .default_sample_every = 1,
+});
+
+// c2c: the core-to-core matrix of the floor. The same one-line round trip as pingpong's
+// cacheline, on every unordered pair of the allowed PUs (every_pu_pair: bench makes one run, so
+// one row, per pair, pus=a;b). lat_* is the round trip, wake_* the one-way letter; plot.py draws
+// the matrix as a heatmap.
+IPCSYNC_WORKLOAD(WorkloadDef{
+    .name = "c2c",
+    .description = "Core-to-core matrix: the one-line round trip between every pair of allowed PUs, one row per pair",
+    .primitives = {"cacheline"},
+    .default_for = {},
+    .params = {},
+    .python_primitives = {},
+    .faults = {"stale_message"},
+    .make = [](const std::string& primitive, const std::string& backend) -> std::optional<Instance> {
+      if (primitive == "cacheline" && backend == "native") return make_pingpong<CachelineMsg>();
+      return std::nullopt;
+    },
+    .validate = {},
+    .default_sample_every = 1,
+    .has_unsafe = false,
+    .every_pu_pair = true,
 });
 
 }  // namespace
