@@ -85,11 +85,13 @@ def operations(build, python):
     ]
 
 
-def run_probe(argv):
+def run_probe(argv, per_op=False):
+    """The probe's figure; per_op: it prints ops/s and the row compares ns per op."""
     r = subprocess.run(argv, capture_output=True, text=True, timeout=600)
     if r.returncode != 0:
         raise RuntimeError(f"{' '.join(argv)}: exit {r.returncode}: {r.stderr.strip()[:200]}")
-    return float(r.stdout.split()[-1])
+    v = float(r.stdout.split()[-1])
+    return 1e9 / v if per_op else v
 
 
 def run_bench(bench, flags, duration, out):
@@ -147,7 +149,9 @@ def main():
         for rep in range(args.repeat):
             for i, o in enumerate(ops):
                 def probe():
-                    probe_v[o.name].append(run_probe(o.probe(args.duration)))
+                    # probe_mutex prints ops/s; its 1-process rows compare ns per op
+                    per_op = o.kind == "ns" and "probe_mutex" in o.probe(args.duration)[0]
+                    probe_v[o.name].append(run_probe(o.probe(args.duration), per_op))
 
                 def bench_run():
                     row = run_bench(bench, o.bench, args.duration, out)

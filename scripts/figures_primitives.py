@@ -91,11 +91,11 @@ def main():
                                 ("pingpong", "condition", "Condition ping-pong round trip"),
                                 ("barrier_rounds", "barrier", "Barrier round")):
             r = med.loc[(wl, prim, procs)]
-            rows.append((procs, label, R.fmt_ns(r["lat_p50_ns"]), R.fmt_ns(r["lat_p99_ns"]),
+            rows.append((procs, label, R.fmt_us(r["lat_p50_ns"]), R.fmt_us(r["lat_p99_ns"]),
                          f"{r['lat_p50_ns'] / fl['lat_p50_ns']:.2f}x", R.fmt_rate(r["ops_per_sec"])))
     print()
     print(f"Handoffs between processes (bench, medians of {a.repeat} interleaved repetitions; rows in {out})")
-    print(R.format_table(("procs", "what", "p50", "p99", "p50 / floor", "ops/s"), rows))
+    print(R.format_table(("procs", "what", "p50 (µs)", "p99 (µs)", "p50 / floor", "ops/s"), rows))
 
     # 3. queue messages/s, 8 B and 256 B, one producer and one consumer
     listing = json.loads(run([exe, "--list", "--format", "json"]))
@@ -108,11 +108,11 @@ def main():
                      "--producers", "1", "--consumers", "1", "--msg-size", "16,256", "--capacity", "8", *common], out)
     df = df.assign(msg=df["params"].str.extract(r"msg_size=(\d+)")[0].astype(int))
     med = df.groupby(["backend", "msg"])[["ops_per_sec", "lat_p50_ns", "lat_p99_ns"]].median()
-    rows = [(be, f"{msg} B", R.fmt_rate(r["ops_per_sec"]), R.fmt_ns(r["lat_p50_ns"]), R.fmt_ns(r["lat_p99_ns"]))
+    rows = [(be, f"{msg} B", R.fmt_rate(r["ops_per_sec"]), R.fmt_us(r["lat_p50_ns"]), R.fmt_us(r["lat_p99_ns"]))
             for (be, msg), r in med.iterrows()]
     print()
     print(f"Queue, 1 producer -> 1 consumer process (messages/s; put-to-get latency; rows in {out})")
-    print(R.format_table(("backend", "message", "messages/s", "p50", "p99"), rows))
+    print(R.format_table(("backend", "message", "messages/s", "p50 (µs)", "p99 (µs)"), rows))
     return 0
 
 

@@ -1,16 +1,19 @@
-"""ipcsync_results — load and validate ipcsync results (docs/results-format.md, schema 1).
+"""ipcsync_results — load and validate ipcsync results (docs/results-format.md, schema 3).
 
 Every script in scripts/ reads results through this module, so they all accept the same files
 and reject bad ones the same way: a missing, empty or malformed CSV, or one whose header is not
-schema 1, raises InputError with a one-line message; `main_guard` turns that into
+schema 3, 2 or 1, raises InputError with a one-line message; `main_guard` turns that into
 `<script>: error: <message>` on stderr and exit status 2.
 
 A CSV is read together with its JSON context (`<same stem>.json`). A missing JSON is not an
 error: the rows are still usable, and a warning says the host details are unavailable.
 
 Also here, because plot, compare and report all need them: medians and spreads over
-repetitions, the PU count of a host, human formatting of rates and latencies, and the list of
-context fields shown for a host.
+repetitions, the PU count and cache-line floor of a host, selecting rows by any key of the row
+or its context (`pin=compact`, `label.smt=off`, `host=...`, `build_type=Debug`), the statistics
+of a comparison (ratio of medians with a bootstrap interval, Mann-Whitney U, Holm or
+Benjamini-Hochberg across the table, a verdict), per-run provenance, human formatting of rates
+and latencies (µs everywhere), and the list of context fields shown for a host.
 """
 
 import csv
@@ -22,27 +25,31 @@ import re
 import sys
 from dataclasses import dataclass, field
 
+import warnings as _warnings
+
 import numpy as np
 import pandas as pd
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 JSON_SCHEMA_VERSION = 1
 
 # The CSV header, in order (docs/results-format.md, "CSV columns, in order").
 COLUMNS = (
     "schema_version", "timestamp", "run_id", "host_id", "name", "workload", "primitive",
-    "backend", "mode", "procs", "pin", "pus", "params", "repetition", "ops", "seconds",
+    "backend", "mode", "procs", "pin", "pus", "params", "labels", "repetition", "ops", "seconds",
     "ops_per_sec", "ops_min", "ops_max", "fairness", "lat_samples", "lat_p50_ns", "lat_p90_ns",
     "lat_p99_ns", "lat_p999_ns", "lat_max_ns", "wake_p50_ns", "wake_p99_ns", "wake_max_ns",
     "oversubscribed", "duration_s", "warmup_s", "ops_per_worker", "clock_overhead_ns",
     "cpu_user_s", "cpu_sys_s", "cpu_ns_per_op", "vcsw", "ivcsw", "steal_pct", "others_pct",
     "load1", "noisy", "status", "detail",
 )
-# Schema 1 (results written before 2026-12-05, e.g. results/reference/) had no columns from
-# duration_s to noisy, and its latencies were not net of the clock. It is still read: the
-# missing numbers are NaN and noisy is 0.
-COLUMNS_V1 = COLUMNS[:COLUMNS.index("duration_s")] + ("status", "detail")
-HEADERS = {SCHEMA_VERSION: COLUMNS, 1: COLUMNS_V1}
+# Schema 2 had no `labels` column (bench --label): read as empty. Schema 1 (results written
+# before 2026-12-05, e.g. results/reference/) also had no columns from duration_s to noisy, and
+# its latencies were not net of the clock. Both are still read: the missing numbers are NaN,
+# noisy is 0, labels is empty.
+COLUMNS_V2 = tuple(c for c in COLUMNS if c != "labels")
+COLUMNS_V1 = COLUMNS_V2[:COLUMNS_V2.index("duration_s")] + ("status", "detail")
+HEADERS = {SCHEMA_VERSION: COLUMNS, 2: COLUMNS_V2, 1: COLUMNS_V1}
 # Columns that must hold a value in every row.
 REQUIRED_INT_COLUMNS = ("schema_version", "procs", "repetition", "oversubscribed", "noisy")
 REQUIRED_TEXT_COLUMNS = ("run_id", "host_id", "workload", "primitive", "backend", "mode",
@@ -60,9 +67,22 @@ OPTIONAL_NUMBER_COLUMNS = (
 STATUSES = ("ok", "short_window", "verify_failed", "timeout", "crashed", "error")
 
 # One configuration: rows that differ only in repetition (and run/host) measure the same thing.
-CONFIG_KEYS = ("workload", "primitive", "backend", "mode", "procs", "pin", "params")
+CONFIG_KEYS = ("workload", "primitive", "backend", "mode", "procs", "pin", "params", "labels")
 # What distinguishes two lines in one workload's plot (procs is the x axis).
-SERIES_KEYS = ("host_id", "primitive", "backend", "mode", "pin", "params")
+SERIES_KEYS = ("host_id", "primitive", "backend", "mode", "pin", "params", "labels")
+
+# Workloads whose workers each do their own ops on the shared object, so that ideal scaling
+# (ops/s proportional to procs, up to the PU count) is a meaningful reference. The others are
+# rounds, hand-offs or pipelines, where one op involves several workers.
+COUNTER_LIKE = ("counter", "rlock_nested", "pool_counter", "value_counter", "array_histogram",
+                "cinema", "log_writer", "readers_writers", "thermometer")
+# The fewest procs at which a workload measures what it is named for: event_broadcast at procs
+# 1 is a broadcaster with no listener (set() alone, no wake-up), not a baseline.
+MIN_MEANINGFUL_PROCS = {"event_broadcast": 2}
+# The core-to-core workload: one row per unordered PU pair (pus = "a;b"), the one-line round
+# trip in lat_p50_ns / lat_p99_ns. The floor of a host is the median p50 of its c2c rows, else
+# of its pingpong/cacheline rows.
+C2C = "c2c"
 
 # Latency percentile columns and the cumulative fraction each one stands for.
 PERCENTILES = (
@@ -164,7 +184,8 @@ def read_csv(path):
             if name in index:
                 columns[name].append(_convert(path, line, name, rec[index[name]], version))
             else:                             # an older schema's missing column
-                columns[name].append(0 if name in REQUIRED_INT_COLUMNS else float("nan"))
+                columns[name].append(0 if name in REQUIRED_INT_COLUMNS else
+                                     "" if name == "labels" else float("nan"))
     df = pd.DataFrame(columns)
     for name in REQUIRED_INT_COLUMNS:
         df[name] = df[name].astype("int64")
@@ -230,6 +251,11 @@ def _convert(path, line, name, text, version=SCHEMA_VERSION):
             raise InputError(f"{where}: {text!r} is not a finite number")
     if name in REQUIRED_TEXT_COLUMNS and text == "":
         raise InputError(f"{where}: empty, but every row needs it")
+    if name == "labels" and text:
+        for part in text.split(";"):
+            key, eq, _ = part.partition("=")
+            if not eq or not key.strip():
+                raise InputError(f"{where}: {text!r} is not key=value pairs separated by ';'")
     if name == "status" and text not in STATUSES:
         raise InputError(f"{where}: unknown status {text!r} (expected one of "
                          f"{', '.join(STATUSES)})")
@@ -283,6 +309,7 @@ class ResultSet:
     contexts: dict = field(default_factory=dict)   # host_id -> context (runs merged)
     files: list = field(default_factory=list)
     warnings: list = field(default_factory=list)
+    floors: dict = field(default_factory=dict)     # host_id -> (ns, how it was found)
 
     def host_name(self, host_id):
         ctx = self.contexts.get(host_id) or {}
@@ -301,6 +328,10 @@ class ResultSet:
         fit = rows.loc[rows["oversubscribed"] == 0, "procs"]
         return int(fit.max()) if not fit.empty else None
 
+    def floor(self, host_id):
+        """(ns, source) of the host's cache-line floor, or (None, None) when unknown."""
+        return self.floors.get(host_id, (None, None))
+
     def runs(self):
         """Every run entry of every context: dicts with host_id added."""
         out = []
@@ -310,13 +341,20 @@ class ResultSet:
                     out.append(dict(run, host_id=host_id))
         return out
 
+    def used_runs(self, rows=None):
+        """The run entries whose rows are in `rows` (default: all rows), in file order."""
+        rows = self.rows if rows is None else rows
+        used = set(zip(rows["host_id"], rows["run_id"]))
+        return [r for r in self.runs() if (r["host_id"], r.get("run_id")) in used]
+
     def workloads(self):
         return sorted(self.rows["workload"].unique())
 
 
 def load(paths, workload=None, run_id=None, backend=None):
     """Load CSVs (and their JSON contexts) into one ResultSet, optionally keeping only one
-    workload, run or backend. Raises InputError when nothing is left."""
+    workload, run or backend. Raises InputError when nothing is left. The floors of the hosts
+    are found before any filtering (so a report of one workload still knows them)."""
     if isinstance(paths, str):
         paths = [paths]
     if not paths:
@@ -342,7 +380,8 @@ def load(paths, workload=None, run_id=None, backend=None):
     for host_id in sorted(rows["host_id"].unique()):
         if host_id not in contexts and len(paths) > 1:
             warnings.append(f"no JSON context for host {host_id}")
-    rs = ResultSet(rows=rows, contexts=contexts, files=list(paths), warnings=warnings)
+    rs = ResultSet(rows=rows, contexts=contexts, files=list(paths), warnings=warnings,
+                   floors=find_floors(rows))
     return select(rs, workload=workload, run_id=run_id, backend=backend)
 
 
@@ -372,8 +411,252 @@ def select(rs, workload=None, run_id=None, backend=None):
         rows = kept
     if rows is rs.rows:
         return rs
+    return subset(rs, rows)
+
+
+def subset(rs, rows):
+    """The same result set (contexts, files, warnings, floors) with only `rows`."""
     return ResultSet(rows=rows.reset_index(drop=True), contexts=rs.contexts, files=rs.files,
-                     warnings=rs.warnings)
+                     warnings=rs.warnings, floors=rs.floors)
+
+
+def find_floors(rows):
+    """{host_id: (ns, source)}: the median lat_p50_ns of a host's ok c2c rows (every PU pair,
+    every repetition), else of its ok pingpong/cacheline rows (at procs 2 when there are
+    some)."""
+    floors = {}
+    ok = ok_rows(rows)
+    for host_id, group in ok.groupby("host_id"):
+        c2c = group.loc[group["workload"] == C2C, "lat_p50_ns"].dropna()
+        if len(c2c):
+            floors[host_id] = (float(c2c.median()), f"median c2c round trip over "
+                               f"{group.loc[group['workload'] == C2C, 'pus'].nunique()} PU "
+                               f"pair(s)")
+            continue
+        pp = group[(group["workload"] == "pingpong") & (group["primitive"] == "cacheline")]
+        if (pp["procs"] == 2).any():
+            pp = pp[pp["procs"] == 2]
+        pp = pp["lat_p50_ns"].dropna()
+        if len(pp):
+            floors[host_id] = (float(pp.median()), "median pingpong/cacheline round trip")
+    return floors
+
+
+def meaningful(df):
+    """(rows that measure what their workload is named for, rows left out): event_broadcast
+    at procs 1 is a broadcaster with no listener."""
+    keep = pd.Series(True, index=df.index)
+    for workload, least in MIN_MEANINGFUL_PROCS.items():
+        keep &= ~((df["workload"] == workload) & (df["procs"] < least))
+    return df[keep], df[~keep]
+
+
+# --------------------------------------------------------------------------------------------
+# Keys: pick rows by any column of the row or any field of its context
+
+
+KEY_ALIASES = {"host": "host_id", "run": "run_id", "commit": "git_commit", "file": "source",
+               "label": "labels"}
+# Run entry fields that describe the build; older files have them only once, at host level.
+BUILD_FIELDS = ("build_type", "cxx_flags", "compiler", "library_versions")
+PROVENANCE_FIELDS = ("git_commit",) + BUILD_FIELDS + ("labels",)
+_MISSING = object()
+INT_COLUMNS = REQUIRED_INT_COLUMNS
+
+
+def canonical_key(key):
+    return KEY_ALIASES.get(key, key)
+
+
+def parse_labels(text):
+    """'a=1;b=2' -> {'a': '1', 'b': '2'}."""
+    out = {}
+    for part in (text or "").split(";"):
+        if part:
+            k, _, v = part.partition("=")
+            out[k.strip()] = v.strip()
+    return out
+
+
+def _dig(obj, path):
+    for part in path.split("."):
+        if not isinstance(obj, dict) or part not in obj:
+            return _MISSING
+        obj = obj[part]
+    return obj
+
+
+def value_text(v):
+    """A context value as the text a KEY=VALUE condition compares with."""
+    if v is _MISSING or v is None:
+        return ""
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    if isinstance(v, dict):
+        return ";".join(f"{k}={value_text(x)}" for k, x in sorted(v.items()))
+    if isinstance(v, list):
+        return ",".join(value_text(x) for x in v)
+    return str(v)
+
+
+def key_kind(rs, key):
+    """'column', 'label', 'run' or 'host' for a canonical key; InputError when unknown."""
+    if key in COLUMNS or key == "source":
+        return "column"
+    if key.startswith("label.") and len(key) > len("label."):
+        return "label"
+    head = key.split(".", 1)[0]
+    if head in PROVENANCE_FIELDS or any(head in r for r in rs.runs()):
+        return "run"
+    if any(head in ctx for ctx in rs.contexts.values()):
+        return "host"
+    host_keys = sorted({k for ctx in rs.contexts.values() for k in ctx if k != "runs"})
+    raise InputError(f"unknown key {key!r}: use a CSV column (e.g. pin, backend, procs), "
+                     f"host, run, label.NAME, a run field ({', '.join(PROVENANCE_FIELDS)}) or a "
+                     f"context field" + (f" ({', '.join(host_keys)})" if host_keys else ""))
+
+
+def key_values(rs, key, rows=None):
+    """The value of `key` for each row of `rows` (default: all), as text (a Series)."""
+    rows = rs.rows if rows is None else rows
+    key = canonical_key(key)
+    kind = key_kind(rs, key)
+    if kind == "column":
+        column = rows[key]
+        if key in INT_COLUMNS:
+            return column.astype("int64").astype(str)
+        if column.dtype.kind == "f":
+            return column.map(lambda v: "" if v != v else value_text(float(v)))
+        return column.astype(str)
+    if kind == "label":
+        name = key[len("label."):]
+        runs = {(r["host_id"], r.get("run_id")): r for r in rs.runs()}
+
+        def label(row):
+            labels = parse_labels(row.labels)
+            if not labels:              # rows older than the column: the run entry's labels
+                labels = (runs.get((row.host_id, row.run_id)) or {}).get("labels") or {}
+            return value_text(labels.get(name, ""))
+        return pd.Series([label(r) for r in rows.itertuples()], index=rows.index, dtype=object)
+    if kind == "run":
+        runs = {(r["host_id"], r.get("run_id")): r for r in rs.runs()}
+        head = key.split(".", 1)[0]
+
+        def run_value(host_id, run_id):
+            v = _dig(runs.get((host_id, run_id)) or {}, key)
+            if v is _MISSING and head in BUILD_FIELDS:     # older files: once per host
+                v = _dig(rs.contexts.get(host_id) or {}, key)
+            return value_text(v)
+        return pd.Series([run_value(h, r) for h, r in zip(rows["host_id"], rows["run_id"])],
+                         index=rows.index, dtype=object)
+    return pd.Series([value_text(_dig(rs.contexts.get(h) or {}, key)) for h in rows["host_id"]],
+                     index=rows.index, dtype=object)
+
+
+def parse_condition(text, flag):
+    """'KEY=VALUE' -> (canonical key, value); InputError naming `flag` otherwise."""
+    key, eq, value = text.partition("=")
+    if not eq or not key.strip():
+        raise InputError(f"{flag} {text!r}: expected KEY=VALUE (e.g. pin=compact, "
+                         f"host=<host_id>, label.smt=off, run=<run_id>)")
+    return canonical_key(key.strip()), value.strip()
+
+
+def matching(rs, conditions, rows=None, flag="--a"):
+    """Boolean mask of the rows meeting every (key, value) condition; conditions on one key
+    are alternatives (backend=native --a backend=posix: either). Raises InputError naming the
+    values that exist when no row is left."""
+    rows = rs.rows if rows is None else rows
+    mask = pd.Series(True, index=rows.index)
+    by_key = {}
+    for key, value in conditions:
+        by_key.setdefault(key, []).append(value)
+    for key, values in by_key.items():
+        have = key_values(rs, key, rows)
+        if key in INT_COLUMNS or (key in COLUMNS and rows[key].dtype.kind == "f"):
+            values = [_number_text(v) for v in values]
+        hit = have.isin(values)
+        if key == "source":
+            hit |= have.map(os.path.basename).isin(values)
+        if key == "host_id":                  # host=<host name> works too
+            hit |= have.map(rs.host_name).isin(values)
+        if not (mask & hit).any():
+            shown = sorted(set(have[mask])) if mask.any() else sorted(set(have))
+            listed = ", ".join(repr(v) for v in shown[:12]) + (" ..." if len(shown) > 12 else "")
+            raise InputError(f"{flag}: no rows with {key}={'|'.join(values)}"
+                             + (" among the rows the other conditions keep" if len(by_key) > 1
+                                else "") + f" (have: {listed or 'nothing'})")
+        mask &= hit
+    return mask
+
+
+def _number_text(v):
+    try:
+        return value_text(float(v))
+    except ValueError:
+        return v
+
+
+# --------------------------------------------------------------------------------------------
+# Provenance: what built each run
+
+
+def run_provenance(rs, rows=None):
+    """One dict per run used by `rows`: run_id, host, date and PROVENANCE_FIELDS (older runs
+    without per-run build fields take their file's host-level ones; `from_file` lists which)."""
+    out = []
+    for run in rs.used_runs(rows):
+        ctx = rs.contexts.get(run["host_id"]) or {}
+        rec = {"run_id": run.get("run_id", "?"), "host": rs.host_name(run["host_id"]),
+               "date": run.get("date", ""), "from_file": []}
+        for name in PROVENANCE_FIELDS:
+            v = run.get(name, _MISSING)
+            if v is _MISSING and name in BUILD_FIELDS and name in ctx:
+                v = ctx[name]
+                rec["from_file"].append(name)
+            rec[name] = ({} if name in ("library_versions", "labels") else "") \
+                if v is _MISSING or v is None else v
+        out.append(rec)
+    return out
+
+
+def provenance_differences(runs):
+    """[(column title, field, getter)] of the provenance fields that differ between `runs`
+    (library versions and labels one key at a time); [] when they all agree."""
+    out = []
+    for name, title in (("git_commit", "commit"), ("build_type", "build type"),
+                        ("cxx_flags", "C++ flags"), ("compiler", "compiler")):
+        if len({value_text(r[name]) for r in runs}) > 1:
+            out.append((title, name, lambda r, n=name: value_text(r[n]) or "-"))
+    for name, title in (("library_versions", "{}"), ("labels", "label {}")):
+        keys = sorted({k for r in runs for k in (r[name] or {})})
+        for k in keys:
+            if len({value_text((r[name] or {}).get(k)) for r in runs}) > 1:
+                out.append((title.format(k), name,
+                            lambda r, n=name, k=k: value_text((r[n] or {}).get(k)) or "-"))
+    return out
+
+
+def provenance_table(rs, rows=None):
+    """(headers, rows of text) of the per-run provenance of the runs behind `rows` when they
+    differ in commit, build type, flags, compiler, library versions or labels; else None.
+    A value taken from the file's host-level context (an older run) is marked '(file)'."""
+    runs = run_provenance(rs, rows)
+    if len(runs) < 2:
+        return None
+    diffs = provenance_differences(runs)
+    if not diffs:
+        return None
+    headers = ["run", "host", "date"] + [title for title, _, _ in diffs]
+    body = []
+    for r in runs:
+        cells = [r["run_id"], r["host"], r["date"] or "-"]
+        for _, name, get in diffs:
+            cells.append(get(r) + (" (file)" if name in r["from_file"] else ""))
+        body.append(cells)
+    return headers, body
 
 
 # --------------------------------------------------------------------------------------------
@@ -387,6 +670,13 @@ def ok_rows(df):
 
 def failed_rows(df):
     return df[df["status"] != "ok"]
+
+
+def status_counts(df):
+    """'2 short_window, 1 timeout' for the rows that are not ok ('' when every row is)."""
+    counts = failed_rows(df)["status"].value_counts()
+    return ", ".join(f"{n} {status}" for status, n in
+                     sorted(counts.items(), key=lambda sn: STATUSES.index(sn[0])))
 
 
 def summarize(df, keys):
@@ -411,7 +701,7 @@ def summarize(df, keys):
         )
         for column, _, _ in PERCENTILES:
             rec[column] = _median(ok[column])
-        for column in ("wake_p50_ns", "wake_p99_ns"):
+        for column in ("wake_p50_ns", "wake_p99_ns", "cpu_ns_per_op"):
             rec[column] = _median(ok[column])
         out.append(rec)
     return pd.DataFrame(out, columns=_summary_columns(keys))
@@ -428,7 +718,7 @@ def groups(df, keys):
 def _summary_columns(keys):
     return (list(keys) + ["reps", "n_ok", "failures", "oversubscribed", "ops_median", "ops_min",
                           "ops_max", "fairness"] + [c for c, _, _ in PERCENTILES]
-            + ["wake_p50_ns", "wake_p99_ns"])
+            + ["wake_p50_ns", "wake_p99_ns", "cpu_ns_per_op"])
 
 
 def _median(series):
@@ -439,6 +729,141 @@ def _median(series):
 def varying(df, keys):
     """The columns of `keys` that take more than one value in `df`."""
     return [k for k in keys if df[k].nunique(dropna=False) > 1]
+
+
+# --------------------------------------------------------------------------------------------
+# Statistics of a comparison (compare.py, and report.py's highlights)
+
+# What compare.py --metric can compare, and whether more is better.
+METRICS = {
+    "ops_per_sec": ("throughput", "ops/s", True),
+    "lat_p50_ns": ("p50 latency", "µs", False),
+    "lat_p99_ns": ("p99 latency", "µs", False),
+    "wake_p50_ns": ("wake-up p50", "µs", False),
+    "cpu_ns_per_op": ("CPU per op", "µs", False),
+}
+METRIC_ALIASES = {"ops": "ops_per_sec", "throughput": "ops_per_sec", "p50": "lat_p50_ns",
+                  "p99": "lat_p99_ns", "wake": "wake_p50_ns", "wake_p50": "wake_p50_ns",
+                  "cpu": "cpu_ns_per_op"}
+CONFIDENCE = 0.95
+BOOTSTRAP_RESAMPLES = 9999
+BOOTSTRAP_SEED = 20261205       # fixed: the same input always gives the same interval
+MIN_REPS = 5                    # fewer ok repetitions on a side: a warning
+CORRECTIONS = {"bh": "Benjamini-Hochberg", "holm": "Holm"}
+VERDICTS = ("faster", "slower", "same", "inconclusive", "n/a")
+
+
+def ratio_interval(a, b, confidence=CONFIDENCE, seed=BOOTSTRAP_SEED):
+    """(median(a) / median(b), low, high): the ratio of medians and its percentile bootstrap
+    interval, the statistic being log(median(a*)) - log(median(b*)) over independent resamples
+    of each side (scipy.stats.bootstrap, BOOTSTRAP_RESAMPLES, seeded). The interval is NaN
+    when a side has fewer than 2 values, a value is not positive, or scipy is unavailable."""
+    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    if not len(a) or not len(b):
+        return float("nan"), float("nan"), float("nan")
+    ma, mb = float(np.median(a)), float(np.median(b))
+    ratio = ma / mb if mb else float("nan")
+    if len(a) < 2 or len(b) < 2 or (a <= 0).any() or (b <= 0).any():
+        return ratio, float("nan"), float("nan")
+    try:
+        from scipy.stats import bootstrap
+    except Exception:
+        return ratio, float("nan"), float("nan")
+
+    def statistic(x, y, axis):
+        return np.log(np.median(x, axis=axis)) - np.log(np.median(y, axis=axis))
+
+    with _warnings.catch_warnings():
+        _warnings.simplefilter("ignore")
+        res = bootstrap((a, b), statistic, vectorized=True, paired=False,
+                        confidence_level=confidence, n_resamples=BOOTSTRAP_RESAMPLES,
+                        method="percentile", random_state=np.random.default_rng(seed))
+    low, high = res.confidence_interval
+    return ratio, float(np.exp(low)), float(np.exp(high))
+
+
+def mann_whitney_p(a, b):
+    """Two-sided Mann-Whitney U p-value (scipy; exact for small samples without ties), or None
+    when a side is empty or scipy is unavailable."""
+    if not len(a) or not len(b):
+        return None
+    try:
+        from scipy.stats import mannwhitneyu
+    except Exception:
+        return None
+    if len(a) + len(b) <= 2:
+        return 1.0
+    with _warnings.catch_warnings():
+        _warnings.simplefilter("ignore")
+        return float(mannwhitneyu(list(a), list(b), alternative="two-sided").pvalue)
+
+
+def adjust_p(pvalues, method="bh"):
+    """p-values adjusted for multiple comparisons across the list (None stays None):
+    'holm' (family-wise error) or 'bh' (Benjamini-Hochberg, false discovery rate)."""
+    index = [i for i, p in enumerate(pvalues) if p is not None and p == p]
+    out = [None] * len(pvalues)
+    if not index:
+        return out
+    p = np.array([pvalues[i] for i in index], dtype=float)
+    m = len(p)
+    order = np.argsort(p, kind="mergesort")
+    ranked = p[order]
+    if method == "holm":
+        adjusted = np.maximum.accumulate((m - np.arange(m)) * ranked)
+    elif method == "bh":
+        adjusted = np.minimum.accumulate((ranked * m / np.arange(1, m + 1))[::-1])[::-1]
+    else:
+        raise ValueError(method)
+    adjusted = np.minimum(adjusted, 1.0)
+    for rank, i in enumerate(order):
+        out[index[i]] = float(adjusted[rank])
+    return out
+
+
+def verdict(ratio, p_adjusted, alpha, threshold, higher_is_better=True, significant=None):
+    """'faster' / 'slower' (A against B) when the difference is both significant (adjusted p
+    < alpha, or `significant` given by another rule) and larger than the practical threshold
+    (ratio beyond 1 + threshold or below 1 / (1 + threshold)); 'inconclusive' when the medians
+    are that far apart but the test does not confirm it (too few repetitions, too much spread);
+    'same' otherwise; 'n/a' without a ratio."""
+    if ratio is None or ratio != ratio or ratio <= 0:
+        return "n/a"
+    if significant is None:
+        significant = p_adjusted is not None and p_adjusted < alpha
+    large = ratio >= 1 + threshold or ratio <= 1 / (1 + threshold)
+    if not large:
+        return "same"
+    if not significant:
+        return "inconclusive"
+    return "faster" if (ratio > 1) == higher_is_better else "slower"
+
+
+def ranges_apart(a, b):
+    """The fallback rule without scipy: both sides have 2+ values and their ranges do not
+    overlap."""
+    return len(a) >= 2 and len(b) >= 2 and (max(a) < min(b) or max(b) < min(a))
+
+
+def judge(pairs, alpha=0.05, threshold=0.05, correction="bh", higher_is_better=True,
+          rule="mannwhitney"):
+    """For each (a values, b values): dict(ratio, ci_low, ci_high, p, p_adjusted, verdict,
+    few). The p-values are adjusted across the whole list (`correction`); with rule 'range'
+    (no scipy) there is no p-value and no correction: ranges apart and large is a difference."""
+    out = []
+    for a, b in pairs:
+        a, b = [float(x) for x in a], [float(x) for x in b]
+        ratio, low, high = ratio_interval(a, b)
+        out.append(dict(ratio=ratio, ci_low=low, ci_high=high,
+                        p=mann_whitney_p(a, b) if rule == "mannwhitney" else None,
+                        few=min(len(a), len(b)) < MIN_REPS, n_a=len(a), n_b=len(b),
+                        apart=ranges_apart(a, b)))
+    adjusted = adjust_p([r["p"] for r in out], correction)
+    for r, q in zip(out, adjusted):
+        r["p_adjusted"] = q
+        r["verdict"] = verdict(r["ratio"], q, alpha, threshold, higher_is_better,
+                               significant=r["apart"] if rule == "range" else None)
+    return out
 
 
 # --------------------------------------------------------------------------------------------
@@ -463,6 +888,16 @@ def fmt_ns(x):
         if abs(x) >= scale:
             return f"{x / scale:.3g} {unit}"
     return f"{x:.3g} ns"
+
+
+def fmt_us(x, unit=False):
+    """A time given in ns, written in µs (the one unit of every latency the scripts show):
+    0.05, 1.6, 12.5, 1250; '-' when missing. unit=True appends ' µs'."""
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return "-"
+    us = x / 1000.0
+    text = f"{us:.0f}" if abs(us) >= 100 else f"{us:.3g}"
+    return text + (" µs" if unit else "")
 
 
 def fmt_ratio(x):
@@ -516,6 +951,16 @@ def context_fields(ctx):
         return str(v)
 
     commits = sorted({r.get("git_commit") for r in runs if r.get("git_commit")})
+
+    def build(name):
+        """A build field over the runs (each run's own, else the file's): distinct values."""
+        values = sorted({value_text(r.get(name, ctx.get(name))) for r in runs} - {""})
+        return ", ".join(values) if values else ctx.get(name)
+
+    library = {}
+    for source in ([r.get("library_versions", libs) for r in runs] or [libs]):
+        for k, v in (source or {}).items():
+            library.setdefault(k, set()).add(value_text(v))
     fields = [
         ("host name", ctx.get("host_name")),
         ("host id", ctx.get("host_id")),
@@ -528,10 +973,11 @@ def context_fields(ctx):
         ("caches", _caches(topo)),
         ("kernel", ctx.get("kernel")),
         ("OS", ctx.get("os")),
-        ("compiler", ctx.get("compiler")),
-        ("C++ flags", ctx.get("cxx_flags")),
-        ("build type", ctx.get("build_type")),
-        ("library versions", ", ".join(f"{k} {v}" for k, v in sorted(libs.items()))),
+        ("compiler", build("compiler")),
+        ("C++ flags", build("cxx_flags")),
+        ("build type", build("build_type")),
+        ("library versions", ", ".join(f"{k} {'/'.join(sorted(v))}"
+                                       for k, v in sorted(library.items()))),
         ("clock", f"{clock.get('source', '?')}, overhead {text(clock.get('overhead_ns'))} ns"
          if clock else None),
         ("CPU scaling enabled", ctx.get("cpu_scaling_enabled")),

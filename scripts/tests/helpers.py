@@ -1,6 +1,7 @@
 """helpers.py — shared by the scripts/ tests: paths, running a script, reading a PNG."""
 
 import os
+import re
 import shutil
 import struct
 import subprocess
@@ -47,6 +48,14 @@ def png_is_blank(path):
     import matplotlib.image as mpimg
     pixels = mpimg.imread(path)
     return float(pixels.std()) == 0.0
+
+
+def section(page, sid):
+    """The HTML of <section id=sid> in a page of report.py or compare.py."""
+    m = re.search(rf'<section id="{re.escape(sid)}">(.*?)</section>', page, re.S)
+    if not m:
+        raise AssertionError(f"no section {sid}")
+    return m.group(1)
 
 
 def copy_fixture(name, directory, with_json=True, new_name=None):

@@ -6,6 +6,9 @@
 
 The numbers are chosen so a test can state the expected answers by hand:
 
+Schemas: alpha, beta, runs and delta are schema 3 (with the labels column); commit-a/-b are
+schema 2 (no labels column), kept so that older files stay tested; results/reference/ is schema 1.
+
 alpha.csv/.json  host alpha, 2 PUs; procs 1,2,4,8 (4 and 8 oversubscribed); repetitions 0..2.
                  counter (lock: native, posix, boost, spin), bounded_buffer (semaphore: native,
                  posix, boost), event_broadcast (event: native, posix; has wake-up latencies).
@@ -21,6 +24,21 @@ commit-a/-b      host gamma (4 PUs), one host at two commits; counter/lock nativ
                  procs 1 and 2, repetitions 0..4, values listed in COMMIT_SERIES below:
                  separated samples (Mann-Whitney p < 0.05), interleaved ones (not significant),
                  one crashed repetition, and one configuration whose every repetition failed.
+runs.csv/.json   host gamma (4 PUs), three runs of one matrix, 10 repetitions each: counter/lock
+                 native, posix, spin at procs 1, 2, 4; event_broadcast/event native, posix at
+                 procs 2, 4 (wake-ups); pingpong/cacheline native at procs 2 (the floor:
+                 the median p50 of those rows, about 79 ns).
+                 Every value is its median times a lognormal factor (sigma RUN_SIGMA, seeded).
+                   run aa-1, aa-2: label smt=on, one build, the same medians: two samples of one
+                     distribution (the A/A check: compare --a run=...-aa-1 --b run=...-aa-2).
+                   run smt-off: label smt=off, another compiler and flags, python in its
+                     library_versions; medians RUN_SHIFT x those of aa-1 (native 1.25, posix 0.8,
+                     spin 1.0, i.e. faster, slower, same); one short_window and one crashed row.
+delta.csv/.json  host delta, 8 PUs (2 L3 domains of 2 cores x 2 SMT PUs); label
+                 governor=performance. c2c: one row per PU pair a<b (pus "a;b"), 3 repetitions
+                 (0.98x, 1x, 1.02x): SMT siblings (2k, 2k+1) 30 ns, same L3 70 ns, across L3
+                 180 ns, p99 4x p50; so the floor (median p50 of the c2c rows) is 176.4 ns.
+                 event_broadcast/event native, posix at procs 2, 4, 8 with wake-ups.
 """
 
 import argparse
@@ -29,6 +47,8 @@ import io
 import json
 import os
 import sys
+
+import numpy as np
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
@@ -68,6 +88,9 @@ HOSTS = {
     "gamma": dict(host_id="gamma-9c8b7a6d", pus=4, cores=4, cpu="Fixture CPU C @ 3.00GHz",
                   mhz=3000, date="2026-11-22", scaling=False,
                   cache_l2=1048576, cache_l3=33554432),
+    "delta": dict(host_id="delta-0d1e2f3a", pus=8, cores=4, cpu="Fixture CPU D @ 2.40GHz",
+                  mhz=2400, date="2026-11-23", scaling=False,
+                  cache_l2=1048576, cache_l3=16777216),
 }
 
 # commit-a / commit-b: (backend, procs) -> ops/s per repetition; None = a failed repetition.
@@ -84,6 +107,31 @@ COMMIT_SERIES = {
 COMMITS = {"a": "1111111aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
            "b": "2222222bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"}
 
+# runs.csv: (workload, primitive, backend, procs) -> median ops/s of runs aa-1 and aa-2.
+RUN_MATRIX = {}
+for _backend, _base in (("native", 20_000_000), ("posix", 10_000_000), ("spin", 16_000_000)):
+    for _procs, _scale in ((1, 1.0), (2, 0.5), (4, 0.4)):
+        RUN_MATRIX[("counter", "lock", _backend, _procs)] = _base * _scale
+for _backend, _base in (("native", 400_000), ("posix", 50_000)):
+    for _procs, _scale in ((2, 1.0), (4, 0.5)):
+        RUN_MATRIX[("event_broadcast", "event", _backend, _procs)] = _base * _scale
+RUN_MATRIX[("pingpong", "cacheline", "native", 2)] = 25_000_000     # p50 = 2e9/25e6 = 80 ns
+RUN_PARAMS = {"counter": "cs_ns=0;think_ns=0", "event_broadcast": "interval_ns=10000",
+              "pingpong": "sample_every=1"}
+RUN_REPS = 10
+RUN_SIGMA = 0.03
+# Seed of the lognormal noise. Chosen so that the A/A pair has a row that an uncorrected test
+# with no practical threshold would call different (test_compare shows it), while the
+# documented rule (Benjamini-Hochberg + 5%) calls every row "same".
+RUN_SEED = 7
+RUN_SHIFT = {"native": 1.25, "posix": 0.8, "spin": 1.0}   # smt-off medians / aa medians
+RUNS = ("aa-1", "aa-2", "smt-off")
+
+# delta.csv: c2c round trips by the relation of the two PUs.
+DELTA_PUS = 8
+C2C_NS = {"smt": 30.0, "l3": 70.0, "far": 180.0}
+C2C_REP_PERCENT = (98, 100, 102)
+
 
 # --------------------------------------------------------------------------------------------
 # Building rows and contexts (also used by fake_bench.py)
@@ -97,26 +145,36 @@ def pin_pus(procs, pus, pin="compact"):
 
 def make_row(*, timestamp, run_id, host_id, workload, primitive, backend, procs, pus, params,
              repetition, ops_per_sec, fairness, status="ok", detail="", wake=False,
-             seconds=1.0, pin="compact", mode="processes"):
-    """One CSV row (a dict keyed by R.COLUMNS). ops_per_sec None = nothing was measured."""
+             seconds=1.0, pin="compact", mode="processes", labels="", pu_list=None,
+             latency_ns=None):
+    """One CSV row (a dict keyed by R.COLUMNS). ops_per_sec None = nothing was measured.
+    pu_list overrides the pus column (c2c: "a;b"); latency_ns overrides the p50 (the other
+    percentiles keep their factors)."""
     name = "/".join([workload, primitive, backend, f"procs:{procs}", f"pin:{pin}"]
                     + [kv.replace("=", ":") for kv in params.split(";") if kv])
     row = {c: "" for c in R.COLUMNS}
     row.update(schema_version=R.SCHEMA_VERSION, timestamp=timestamp, run_id=run_id,
                host_id=host_id, name=name, workload=workload, primitive=primitive,
-               backend=backend, mode=mode, procs=procs, pin=pin, pus=pin_pus(procs, pus, pin),
-               params=params, repetition=repetition,
+               backend=backend, mode=mode, procs=procs, pin=pin,
+               pus=pin_pus(procs, pus, pin) if pu_list is None else pu_list,
+               params=params, labels=labels, repetition=repetition,
                oversubscribed=int(procs > pus), duration_s=f"{seconds:.6f}",
-               warmup_s="0.200000", noisy=0, status=status, detail=detail)
+               warmup_s="0.200000", clock_overhead_ns="7.00", noisy=0, status=status,
+               detail=detail)
     if ops_per_sec is None:
         return row
     ops = int(round(ops_per_sec * seconds))
     per_worker = ops / procs
     spread = 1.0 - fairness
-    p50 = 1e9 * procs / ops_per_sec
+    p50 = 1e9 * procs / ops_per_sec if latency_ns is None else latency_ns
+    cpu_ns = 1e9 * procs / ops_per_sec * (1.5 if backend == "spin" else 1.0)
+    cpu_s = cpu_ns * ops / 1e9
     row.update(ops=ops, seconds=f"{seconds:.6f}", ops_per_sec=f"{ops / seconds:.1f}",
                ops_min=int(per_worker * (1 - spread)), ops_max=int(per_worker * (1 + spread)),
-               fairness=f"{fairness:.4f}", lat_samples=ops // 16)
+               fairness=f"{fairness:.4f}", lat_samples=ops // 16,
+               cpu_user_s=f"{cpu_s * 0.9:.6f}", cpu_sys_s=f"{cpu_s * 0.1:.6f}",
+               cpu_ns_per_op=f"{cpu_ns:.2f}", vcsw=procs * 3, ivcsw=procs, steal_pct="0.00",
+               others_pct="0.50", load1="0.50")
     for column, factor in LAT_FACTOR.items():
         tail = 20 if (column == "lat_max_ns" and procs > pus) else 1
         row[column] = f"{p50 * factor * tail:.2f}"
@@ -126,22 +184,25 @@ def make_row(*, timestamp, run_id, host_id, workload, primitive, backend, procs,
     return row
 
 
-def csv_text(rows):
+def csv_text(rows, schema=R.SCHEMA_VERSION):
+    """The CSV of `rows` under results schema `schema` (3, or 2: no labels column)."""
+    columns = R.HEADERS[schema]
     out = io.StringIO()
-    w = csv.DictWriter(out, fieldnames=R.COLUMNS, lineterminator="\n")
+    w = csv.DictWriter(out, fieldnames=columns, lineterminator="\n", extrasaction="ignore")
     w.writeheader()
-    w.writerows(rows)
+    w.writerows([dict(r, schema_version=schema) for r in rows])
     return out.getvalue()
 
 
-def make_context(host, runs):
+def make_context(host, runs, packages=1, numa_nodes=1):
     h = HOSTS[host]
     return {
         "json_schema_version": R.JSON_SCHEMA_VERSION,
         "host_id": h["host_id"], "host_name": host, "cpu_model": h["cpu"],
         "num_cpus": h["pus"], "mhz_per_cpu": h["mhz"],
         "cpu_scaling_enabled": h["scaling"], "aslr_enabled": True,
-        "topology": {"packages": 1, "cores": h["cores"], "pus": h["pus"], "numa_nodes": 1,
+        "topology": {"packages": packages, "cores": h["cores"], "pus": h["pus"],
+                     "numa_nodes": numa_nodes,
                      "pu_os_indexes": list(range(h["pus"])),
                      "caches": [{"level": 1, "type": "data", "size": 32768, "count": h["cores"]},
                                 {"level": 2, "type": "unified", "size": h["cache_l2"],
@@ -157,9 +218,21 @@ def make_context(host, runs):
     }
 
 
-def make_run(run_id, date, command_line, commit, warnings):
-    return {"run_id": run_id, "date": date, "command_line": command_line, "git_commit": commit,
-            "warnings": warnings}
+BUILD = {"build_type": "Release", "cxx_flags": "-O2 -g -DNDEBUG", "compiler": "GNU 12.2.0",
+         "library_versions": {"ipcsync": "0.1.0", "hwloc": "2.9.0", "boost": "1.74.0",
+                              "glibc": "2.36"}}
+
+
+def make_run(run_id, date, command_line, commit, warnings, build=None, labels=None):
+    """A runs[] entry; with `build` (a dict like BUILD) it has the per-run provenance of
+    bench's current JSON (build_type, cxx_flags, compiler, library_versions, labels), without
+    it the older shape (run_id, date, command_line, git_commit, warnings)."""
+    run = {"run_id": run_id, "date": date, "command_line": command_line, "git_commit": commit}
+    if build is not None:
+        run.update(json.loads(json.dumps(build)))
+        run["labels"] = dict(labels or {})
+    run["warnings"] = warnings
+    return run
 
 
 def json_text(obj):
@@ -248,7 +321,94 @@ def commit_files(side):
                "--duration 1 --repeat 5")
     ctx = make_context("gamma", [make_run(run_id, f"{h['date']}T12:00:00Z", command,
                                           COMMITS[side], [])])
-    return csv_text(rows), json_text(ctx)
+    return csv_text(rows, schema=2), json_text(ctx)
+
+
+def runs_files():
+    """runs.csv/.json: three runs on gamma (see the module docstring)."""
+    h = HOSTS["gamma"]
+    rng = np.random.default_rng(RUN_SEED)
+    rows, runs, second = [], [], 0
+    for n, name in enumerate(RUNS):
+        run_id = f"{h['date']}T1{3 + n}:00:00Z-gamma-{name}"
+        labels = {"smt": "off" if name == "smt-off" else "on"}
+        label_text = ";".join(f"{k}={v}" for k, v in sorted(labels.items()))
+        build = json.loads(json.dumps(BUILD))
+        if name == "smt-off":
+            build.update(compiler="Clang 16.0.6", cxx_flags="-O3 -march=native -DNDEBUG")
+            build["library_versions"]["python"] = "3.11.2"
+        command = ("./build/bench --workload counter,event_broadcast,pingpong --primitive "
+                   "lock,event,cacheline --backend native,posix,spin --procs 1,2,4 "
+                   f"--repeat {RUN_REPS} --label smt={labels['smt']}")
+        runs.append(make_run(run_id, f"{h['date']}T1{3 + n}:00:00Z", command,
+                             COMMITS["a"], [], build=build, labels=labels))
+        for rep in range(RUN_REPS):               # interleaved, as bench does
+            for (workload, primitive, backend, procs), median in RUN_MATRIX.items():
+                second += 1
+                if name == "smt-off":
+                    median = median * RUN_SHIFT.get(backend, 1.0)
+                value = float(median * np.exp(rng.normal(0.0, RUN_SIGMA)))
+                status, detail = "ok", ""
+                key = (name, workload, backend, procs, rep)
+                if key == ("smt-off", "counter", "native", 1, 3):
+                    status, detail = "short_window", "window 0.41 s of 1 s requested"
+                if key == ("smt-off", "counter", "posix", 2, 7):
+                    status, value, detail = "crashed", None, "worker 1 killed by signal 9"
+                rows.append(make_row(
+                    timestamp=f"{h['date']}T1{3 + n}:{second // 60 % 60:02d}:{second % 60:02d}Z",
+                    run_id=run_id, host_id=h["host_id"], workload=workload,
+                    primitive=primitive, backend=backend, procs=procs, pus=h["pus"],
+                    params=RUN_PARAMS[workload], repetition=rep,
+                    ops_per_sec=None if value is None else round(value, 1),
+                    fairness=1.0 if procs == 1 else 0.97, status=status, detail=detail,
+                    wake=(workload == "event_broadcast"), labels=label_text))
+    return csv_text(rows), json_text(make_context("gamma", runs))
+
+
+def c2c_relation(a, b):
+    if a // 2 == b // 2:
+        return "smt"
+    return "l3" if a // 4 == b // 4 else "far"
+
+
+def delta_files():
+    """delta.csv/.json: a c2c matrix and event_broadcast on an 8-PU host."""
+    h = HOSTS["delta"]
+    labels = "governor=performance"
+    rows, runs, second = [], [], 0
+    build = json.loads(json.dumps(BUILD))
+    c2c_run = f"{h['date']}T09:00:00Z-delta-c2c"
+    runs.append(make_run(c2c_run, f"{h['date']}T09:00:00Z",
+                         "./build/bench --workload c2c --repeat 3 --label governor=performance",
+                         COMMITS["b"], [], build=build, labels={"governor": "performance"}))
+    for rep, percent in enumerate(C2C_REP_PERCENT):
+        for a in range(DELTA_PUS):
+            for b in range(a + 1, DELTA_PUS):
+                second += 1
+                rtt = C2C_NS[c2c_relation(a, b)] * percent / 100
+                rows.append(make_row(
+                    timestamp=f"{h['date']}T09:{second // 60:02d}:{second % 60:02d}Z",
+                    run_id=c2c_run, host_id=h["host_id"], workload="c2c", primitive="cacheline",
+                    backend="native", procs=2, pus=h["pus"], params="", repetition=rep,
+                    ops_per_sec=1e9 / rtt, fairness=1.0, pin="none", labels=labels,
+                    pu_list=f"{a};{b}", latency_ns=rtt))
+    ev_run = f"{h['date']}T09:30:00Z-delta-event"
+    runs.append(make_run(ev_run, f"{h['date']}T09:30:00Z",
+                         "./build/bench --primitive event --backend native,posix --procs 2,4,8 "
+                         "--repeat 3 --label governor=performance",
+                         COMMITS["b"], [], build=build, labels={"governor": "performance"}))
+    for rep, percent in enumerate(REP_PERCENT):
+        for backend, base in WORKLOADS["event_broadcast"][2].items():
+            for procs in (2, 4, 8):
+                second += 1
+                rows.append(make_row(
+                    timestamp=f"{h['date']}T09:{second // 60:02d}:{second % 60:02d}Z",
+                    run_id=ev_run, host_id=h["host_id"], workload="event_broadcast",
+                    primitive="event", backend=backend, procs=procs, pus=h["pus"],
+                    params=WORKLOADS["event_broadcast"][1], repetition=rep,
+                    ops_per_sec=_scaled(base * 2 // procs, percent, 100), fairness=0.99,
+                    wake=True, labels=labels))
+    return csv_text(rows), json_text(make_context("delta", runs))
 
 
 def generate():
@@ -258,6 +418,8 @@ def generate():
         files[f"{host}.csv"], files[f"{host}.json"] = host_files(host)
     for side in ("a", "b"):
         files[f"commit-{side}.csv"], files[f"commit-{side}.json"] = commit_files(side)
+    files["runs.csv"], files["runs.json"] = runs_files()
+    files["delta.csv"], files["delta.json"] = delta_files()
     return files
 
 

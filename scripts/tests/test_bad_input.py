@@ -17,6 +17,11 @@ with open(H.ALPHA, encoding="utf-8") as _f:
 GOOD_ROWS = list(csv.reader(io.StringIO(GOOD)))
 
 
+with open(H.COMMIT_A, encoding="utf-8") as _f:       # a schema-2 file (no labels column)
+    _V2 = _f.read().splitlines()
+V2_WITH_V3_ROW = "\n".join([_V2[0], "3" + _V2[1][1:]] + _V2[2:]) + "\n"
+
+
 def rows_text(rows):
     out = io.StringIO()
     csv.writer(out, lineterminator="\n").writerows(rows)
@@ -55,10 +60,14 @@ CASES = {
                    None, [":3:", "3 fields"]),
     "unterminated_quote": ((GOOD.split("\n", 1)[0] + '\n1,"open\n').encode(), None,
                            ["malformed CSV"]),
-    "schema_v3": (with_cell(2, "schema_version", "3").encode(), None,
-                  ["schema_version 3", "header is schema 2"]),
-    "schema_v1_in_v2_header": (with_cell(2, "schema_version", "1").encode(), None,
-                               ["schema_version 1", "header is schema 2"]),
+    "schema_v4": (with_cell(2, "schema_version", "4").encode(), None,
+                  ["schema_version 4", "header is schema 3"]),
+    "schema_v1_in_v3_header": (with_cell(2, "schema_version", "1").encode(), None,
+                               ["schema_version 1", "header is schema 3"]),
+    "schema_v3_in_v2_header": (V2_WITH_V3_ROW.encode(), None,
+                               ["schema_version 3", "header is schema 2"]),
+    "bad_labels": (with_cell(2, "labels", "smt").encode(), None,
+                   [":2:", "column labels", "'smt' is not key=value pairs"]),
     "not_a_number": (with_cell(3, "ops_per_sec", "fast").encode(), None,
                      [":3:", "ops_per_sec", "'fast'"]),
     "bad_status": (with_cell(2, "status", "great").encode(), None, ["unknown status 'great'"]),
@@ -71,7 +80,7 @@ CASES = {
 # The loader test checks every case in-process; the scripts are run (as subprocesses, which
 # is slower) on COMMON, and plot.py also on PLOT_ONLY.
 COMMON = ("missing", "empty", "missing_columns", "not_a_number", "malformed_json")
-PLOT_ONLY = ("binary", "ragged_row", "schema_v3")
+PLOT_ONLY = ("binary", "ragged_row", "schema_v4", "bad_labels")
 
 
 class BadInputTest(H.TempDirTestCase):
@@ -150,7 +159,30 @@ class BadInputTest(H.TempDirTestCase):
             ("compare half backends", "compare.py", [H.ALPHA, "--backend-a", "native"],
              ["both --backend-a and --backend-b"]),
             ("compare unknown backend", "compare.py",
-             [H.ALPHA, "--backend-a", "native", "--backend-b", "nope"], ["backend 'nope'"]),
+             [H.ALPHA, "--backend-a", "native", "--backend-b", "nope"],
+             ["no rows with backend=nope", "'native'"]),
+            ("compare half sides", "compare.py", [H.ALPHA, "--a", "pin=compact"],
+             ["give both --a and --b"]),
+            ("compare not key=value", "compare.py", [H.ALPHA, "--a", "pin", "--b", "pin=x"],
+             ["--a 'pin': expected KEY=VALUE"]),
+            ("compare unknown key", "compare.py", [H.ALPHA, "--a", "colour=red", "--b",
+                                                   "colour=blue"], ["unknown key 'colour'"]),
+            ("compare no such value", "compare.py", [H.ALPHA, "--a", "pin=compact", "--b",
+                                                     "pin=scatter"],
+             ["--b: no rows with pin=scatter", "'compact'"]),
+            ("compare overlapping sides", "compare.py",
+             [H.ALPHA, "--a", "backend=native", "--b", "pin=compact"], ["the sides overlap"]),
+            ("compare three files", "compare.py", [H.ALPHA, H.BETA, H.COMMIT_A],
+             ["3 result files", "--a KEY=VALUE"]),
+            ("compare bad metric", "compare.py", [H.ALPHA, H.BETA, "--metric", "speed"],
+             ["--metric 'speed'", "lat_p50_ns"]),
+            ("compare bad threshold", "compare.py", [H.ALPHA, H.BETA, "--threshold", "lots"],
+             ["--threshold 'lots'"]),
+            ("report no manifest", "report.py", [H.ALPHA, "--sweep",
+                                                 os.path.join(self.tmp, "nope.json")],
+             ["--sweep", "no such file"]),
+            ("report bad manifest", "report.py", [H.ALPHA, "--sweep", H.ALPHA[:-4] + ".json"],
+             ["not a sweep manifest"]),
             ("plot unknown workload", "plot.py", [H.ALPHA, "--workload", "nope"],
              ["workload 'nope'", "counter"]),
             ("show_latest nothing", "show_latest.py", ["--results", empty_results],

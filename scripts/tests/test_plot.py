@@ -3,17 +3,27 @@
 import os
 import unittest
 
+import numpy as np
+
 import helpers as H
 import ipcsync_results as R
 import plot
 
 SIZE = R.fig_pixels(R.FIG_SIZE_IN)        # (1000, 600)
 WORKLOADS = ("bounded_buffer", "counter", "event_broadcast")
+DELTA = os.path.join(H.FIXTURES, "delta.csv")
+RUNS = os.path.join(H.FIXTURES, "runs.csv")
 
 
-def expected_files(out, workloads=WORKLOADS):
+def expected_files(out, workloads=WORKLOADS, wake=("event_broadcast",)):
+    kinds = {w: list(plot.KINDS) + ([plot.WAKE_KIND] if w in wake else []) for w in workloads}
     return {os.path.join(out, f"{w}-{kind}.{ext}")
-            for w in workloads for kind in plot.KINDS for ext in plot.FORMATS}
+            for w in workloads for kind in kinds[w] for ext in plot.FORMATS}
+
+
+def svg_text(path):
+    with open(path, encoding="utf-8") as f:
+        return f.read()
 
 
 class PlotCliTest(H.TempDirTestCase):
@@ -27,8 +37,12 @@ class PlotCliTest(H.TempDirTestCase):
         self.assertEqual(set(os.path.join(out, f) for f in os.listdir(out)), expected_files(out))
         for path in printed:
             self.assertImage(path, SIZE)
+        # event_broadcast at procs 1 is a broadcaster with no listener: left out, and said so
+        self.assertIn("left out: a broadcaster with no listener",
+                      svg_text(os.path.join(out, "event_broadcast-throughput.svg")))
+        self.assertIn("fairness (Jain", svg_text(os.path.join(out, "counter-fairness.svg")))
 
-    def test_default_out_dir_and_workload_filter(self):
+    def test_default_out_dir_workload_filter_and_run_id(self):
         csv_path = H.copy_fixture("alpha", self.tmp)
         proc = H.run_script("plot.py", csv_path, "--workload", "counter")
         self.assertEqual(proc.returncode, 0, proc.stderr)
@@ -36,6 +50,11 @@ class PlotCliTest(H.TempDirTestCase):
         self.assertEqual(set(proc.stdout.split()), expected_files(out, ["counter"]))
         for path in proc.stdout.split():
             self.assertImage(path, SIZE)
+        # bench --plot passes --run-id: a directory per run
+        proc = H.run_script("plot.py", csv_path, "--run-id", "2026-11-20T10:01:00Z-alpha-1")
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        out = os.path.join(self.tmp, "alpha-run-2026-11-20T10_01_00Z-alpha-1-plots")
+        self.assertEqual(set(proc.stdout.split()), expected_files(out, ["counter"]))
 
     def test_whatever_rows_exist(self):
         """Only failed rows, or a single row: still four figures of the right size."""
@@ -62,6 +81,19 @@ class PlotCliTest(H.TempDirTestCase):
         self.assertIn("plot.py: warning: no JSON context", proc.stderr)
         self.assertEqual(len(proc.stdout.split()), 8)
 
+    def test_c2c_heatmap_and_wakeups_as_multiples_of_the_floor(self):
+        out = os.path.join(self.tmp, "delta")
+        proc = H.run_script("plot.py", DELTA, "--out", out)
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        names = sorted(os.path.basename(p) for p in proc.stdout.split())
+        self.assertEqual([n for n in names if n.startswith("c2c")],
+                         ["c2c-heatmap.png", "c2c-heatmap.svg"])      # not the procs figures
+        for p in proc.stdout.split():
+            self.assertImage(p, SIZE)
+        wake = svg_text(os.path.join(out, "event_broadcast-wakeup.svg"))
+        self.assertIn("× cache-line floor", wake)
+        self.assertIn("cache-line floor 0.176 µs", wake)
+
 
 class PlotContentTest(unittest.TestCase):
     """Draw into axes in-process and inspect what was drawn."""
@@ -72,7 +104,8 @@ class PlotContentTest(unittest.TestCase):
     def throughput_axes(self, rs, workload="counter"):
         df = rs.rows[rs.rows["workload"] == workload]
         fig, (ax,) = plot.new_figure()
-        plot.draw_throughput(ax, rs, df, plot.make_series(rs, df))
+        plot.draw_throughput(ax, rs, df, plot.make_series(rs, df),
+                             ideal=workload in R.COUNTER_LIKE)
         return ax
 
     def lines(self, ax):
@@ -82,15 +115,35 @@ class PlotContentTest(unittest.TestCase):
         out.update({c.get_label(): c.lines[0] for c in ax.containers})
         return out
 
-    def test_medians_and_ideal_line(self):
+    def ideal_lines(self, ax):
+        return [l for l in ax.get_lines() if l.get_label() == "_ideal"]
+
+    def test_medians_and_ideal_line_up_to_the_pus(self):
         ax = self.throughput_axes(R.load(H.ALPHA))
         native = self.lines(ax)["native"]
         self.assertEqual(list(native.get_xdata()), [1, 2, 4, 8])
         self.assertEqual(list(native.get_ydata()), [20e6, 16e6, 10e6, 5e6])
-        ideal = [l for l in ax.get_lines() if l.get_label() == "_ideal"
-                 and l.get_color() == native.get_color()][0]
-        self.assertEqual(list(ideal.get_ydata()), [20e6, 40e6, 80e6, 160e6])
+        ideal = [l for l in self.ideal_lines(ax) if l.get_color() == native.get_color()][0]
+        self.assertEqual(list(ideal.get_xdata()), [1, 2])           # alpha has 2 PUs
+        self.assertEqual(list(ideal.get_ydata()), [20e6, 40e6])
         self.assertEqual(ax.get_yscale(), "log")
+        # two hosts: each series' line stops at its own host's PUs (alpha 2, beta 4)
+        ax = self.throughput_axes(R.load([H.ALPHA, H.BETA]))
+        self.assertEqual(sorted({tuple(l.get_xdata()) for l in self.ideal_lines(ax)}),
+                         [(1, 2), (1, 4)])
+
+    def test_no_ideal_line_where_the_workload_does_not_scale(self):
+        rs = R.load(H.ALPHA)
+        for workload in ("bounded_buffer", "event_broadcast"):
+            self.assertEqual(self.ideal_lines(self.throughput_axes(rs, workload)), [], workload)
+        self.assertIn("counter", R.COUNTER_LIKE)
+        self.assertNotIn("event_broadcast", R.COUNTER_LIKE)
+
+    def test_event_broadcast_without_a_listener_is_not_a_baseline(self):
+        rs = R.load(H.ALPHA, workload="event_broadcast")
+        kept, dropped = R.meaningful(rs.rows)
+        self.assertEqual(sorted(dropped["procs"].unique()), [1])
+        self.assertEqual(sorted(kept["procs"].unique()), [2, 4, 8])
 
     def test_failed_rows_never_plotted_as_throughput(self):
         rs = R.load(H.ALPHA)
@@ -120,25 +173,89 @@ class PlotContentTest(unittest.TestCase):
             for got, want in zip(lefts, starts):
                 self.assertAlmostEqual(got, want, places=3)
 
-    def test_latency_panels_and_cdf_points(self):
+    def test_colour_is_the_host_when_several_and_legend_groups(self):
+        rs = R.load([H.ALPHA, H.BETA])
+        df = rs.rows[rs.rows["workload"] == "counter"]
+        styling = plot.make_series(rs, df)
+        self.assertEqual(styling.colour_key, "host_id")
+        by_host = {}
+        for s in styling:
+            by_host.setdefault(s.values["host_id"], set()).add(s.color)
+        self.assertEqual([len(c) for c in by_host.values()], [1, 1])      # one colour a host
+        self.assertEqual(len(set.union(*by_host.values())), 2)
+        self.assertEqual(styling.style_keys, ["backend"])
+        groups = styling.legend_groups()
+        self.assertEqual([title for title, _ in groups], ["host", "backend"])
+        self.assertEqual([label for _, label in groups[0][1]], ["alpha", "beta"])
+        self.assertEqual(sorted(label for _, label in groups[1][1]),
+                         ["boost", "native", "posix", "spin"])
+        # what every line shares is in the title, not in the legend
+        self.assertEqual(styling.constants_text(), "lock · processes · pin compact · "
+                                                   "cs_ns=0;think_ns=0")
+        # one host: colour is the backend; labels vary and join the legend as styles
+        rs = R.load(RUNS, workload="counter")
+        styling = plot.make_series(rs, rs.rows)
+        self.assertEqual(styling.colour_key, "backend")
+        self.assertEqual(styling.style_keys, ["labels"])
+        self.assertEqual(self.lines_colours(styling), {"native": "C0", "posix": "C1",
+                                                       "spin": "C3"})
+
+    @staticmethod
+    def lines_colours(styling):
+        return {s.values["backend"]: s.color for s in styling}
+
+    def test_latency_in_microseconds_and_cdf_points(self):
         rs = R.load(H.ALPHA)
         df = rs.rows[rs.rows["workload"] == "counter"]
         series = plot.make_series(rs, df)
         fig, (ax,) = plot.new_figure()
-        plot.draw_metric(ax, rs, df, series, "lat_p50_ns", "p50")
-        self.assertEqual(list(self.lines(ax)["native"].get_ydata()), [50, 125, 400, 1600])
+        plot.draw_metric(ax, rs, df, series, "lat_p50_ns", "p50", latency=True)
+        self.assertEqual(list(self.lines(ax)["native"].get_ydata()), [0.05, 0.125, 0.4, 1.6])
         self.assertEqual(plot.cdf_procs(df), [1, 2, 8])
         fig, (ax,) = plot.new_figure()
         plot.draw_cdf(ax, rs, df, series, 1)
         native = self.lines(ax)["native"]
-        self.assertEqual(list(native.get_xdata()), [50, 75, 200, 500, 2500])
+        self.assertEqual(list(native.get_xdata()), [0.05, 0.075, 0.2, 0.5, 2.5])
         self.assertEqual(list(native.get_ydata()), [0.5, 0.9, 0.99, 0.999, plot.CDF_MAX_AT])
+        self.assertIn("µs", ax.get_xlabel())
+
+    def test_latency_panels_have_two_labelled_ticks_whatever_the_span(self):
+        """Every latency panel of every fixture, and a panel whose values span 50-60 ns
+        (less than a decade: a plain log axis labels no tick there)."""
+        for files in ([H.ALPHA, H.BETA], [RUNS], [DELTA], [H.COMMIT_A]):
+            rs = R.load(files)
+            for workload in rs.workloads():
+                df = rs.rows[rs.rows["workload"] == workload]
+                series = plot.make_series(rs, df)
+                for column, _ in plot.LATENCY_PANELS + plot.WAKE_PANELS:
+                    fig, (ax,) = plot.new_figure()
+                    if plot.draw_metric(ax, rs, df, series, column, "", latency=True):
+                        with self.subTest(files=files, workload=workload, column=column):
+                            self.assertGreaterEqual(len(plot.labelled_ticks(ax)), 2)
+                    plot.plt.close(fig)
+        rs = R.load(H.ALPHA, workload="counter")
+        rs.rows["lat_p50_ns"] = 50 + 10 * (rs.rows["procs"] / 8.0)     # 51.25 .. 60 ns
+        series = plot.make_series(rs, rs.rows)
+        fig, (ax,) = plot.new_figure()
+        plot.draw_metric(ax, rs, rs.rows, series, "lat_p50_ns", "", latency=True)
+        self.assertGreaterEqual(len(plot.labelled_ticks(ax)), 2, ax.get_ylim())
+
+    def test_c2c_matrix(self):
+        rs = R.load(DELTA, workload="c2c")
+        pus, matrix = plot.c2c_matrix(rs.rows)
+        self.assertEqual(pus, list(range(8)))
+        self.assertTrue(np.isnan(np.diag(matrix)).all())                  # diagonal blank
+        off = ~np.eye(8, dtype=bool)
+        self.assertTrue(np.allclose(matrix[off], matrix.T[off]))          # symmetric
+        self.assertAlmostEqual(matrix[0, 1], 30.0)                        # SMT siblings
+        self.assertAlmostEqual(matrix[0, 2], 70.0)                        # same L3
+        self.assertAlmostEqual(matrix[7, 0], 180.0)                       # across L3
+        self.assertAlmostEqual(rs.floor("delta-0d1e2f3a")[0], 176.4)
 
     def test_cdf_title_says_it_comes_from_percentiles(self):
         self.assertIn("percentile points", plot.CDF_NOTE)
         out = self._tmp_plots()
-        with open(os.path.join(out, "counter-cdf.svg"), encoding="utf-8") as f:
-            self.assertIn("percentile points", f.read())
+        self.assertIn("percentile points", svg_text(os.path.join(out, "counter-cdf.svg")))
 
     def _tmp_plots(self):
         import tempfile

@@ -36,7 +36,22 @@ class SchemaTest(unittest.TestCase):
         self.assertTrue(rows["cpu_ns_per_op"].isna().all())
         self.assertEqual(len(R.ok_rows(rows)), (rows["status"] == "ok").sum())
 
-    def test_short_window_rows_are_counted_not_used(self):
+    def test_schema_2_files_still_load(self):
+        """commit-a/-b are schema 2 (no labels column): read with labels empty."""
+        with open(H.COMMIT_A, encoding="utf-8") as f:
+            self.assertEqual(f.readline().strip(), ",".join(R.COLUMNS_V2))
+        rows = R.read_csv(H.COMMIT_A)
+        self.assertTrue((rows["schema_version"] == 2).all())
+        self.assertEqual(set(rows["labels"]), {""})
+        rs = R.load(H.COMMIT_A)
+        self.assertEqual(set(R.key_values(rs, "label.smt")), {""})
+
+    def test_schema_3_header_has_labels_after_params(self):
+        self.assertEqual(R.COLUMNS[R.COLUMNS.index("params") + 1], "labels")
+        with open(H.ALPHA, encoding="utf-8") as f:
+            self.assertEqual(f.readline().strip(), ",".join(R.COLUMNS))
+
+
         with open(H.ALPHA, encoding="utf-8") as f:
             text = f.read().splitlines()
         header = text[0].split(",")
@@ -93,6 +108,76 @@ class FixtureShapeTest(unittest.TestCase):
         self.assertTrue(rows["wake_p50_ns"][rows["workload"] == "event_broadcast"].notna().all())
 
 
+class KeysTest(unittest.TestCase):
+    """Selecting rows by any key of the row or its context."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.runs = R.load(os.path.join(H.FIXTURES, "runs.csv"))
+        cls.two = R.load([H.ALPHA, H.BETA])
+
+    def count(self, rs, *conditions):
+        return int(R.matching(rs, [R.parse_condition(c, "--a") for c in conditions]).sum())
+
+    def test_columns_aliases_labels_and_context(self):
+        self.assertEqual(self.count(self.two, "backend=native"), 24 + 12 + 24)
+        self.assertEqual(self.count(self.two, "procs=2", "backend=native"), 3 + 3 + 3 + 3 + 3)
+        self.assertEqual(self.count(self.two, "host=alpha-1a2b3c4d"), 108)
+        self.assertEqual(self.count(self.two, "host=beta"), 84)                 # host name
+        self.assertEqual(self.count(self.two, "file=beta.csv"), 84)
+        self.assertEqual(self.count(self.two, "cpu_model=Fixture CPU B @ 3.50GHz"), 84)
+        self.assertEqual(self.count(self.two, "topology.pus=2"), 108)
+        self.assertEqual(self.count(self.two, "backend=native", "backend=posix"), 2 * 60)
+        self.assertEqual(self.count(self.runs, "label.smt=off"), 140)
+        self.assertEqual(self.count(self.runs, "labels=smt=on"), 280)
+        self.assertEqual(self.count(self.runs, "run=2026-11-22T14:00:00Z-gamma-aa-2"), 140)
+        self.assertEqual(self.count(self.runs, "compiler=Clang 16.0.6"), 140)
+        self.assertEqual(self.count(self.runs, "library_versions.python=3.11.2"), 140)
+        # older runs record their build once per file: the file's value stands in
+        self.assertEqual(self.count(self.two, "build_type=Release"), 192)
+        self.assertEqual(self.count(self.two, "commit=0123456789abcdef0123456789abcdef01234567"),
+                         192)
+
+    def test_errors_name_what_exists(self):
+        with self.assertRaisesRegex(R.InputError, r"unknown key 'colour'"):
+            self.count(self.two, "colour=red")
+        with self.assertRaisesRegex(R.InputError, r"no rows with label.smt=maybe.*'off', 'on'"):
+            self.count(self.runs, "label.smt=maybe")
+        with self.assertRaisesRegex(R.InputError, r"expected KEY=VALUE"):
+            R.parse_condition("smt", "--a")
+        self.assertEqual(R.parse_labels("a=1;b=x=y"), {"a": "1", "b": "x=y"})
+
+
+class ProvenanceAndFloorTest(unittest.TestCase):
+    def test_provenance_only_when_runs_differ(self):
+        self.assertIsNone(R.provenance_table(R.load([H.ALPHA, H.BETA])))    # older files
+        self.assertIsNone(R.provenance_table(R.load(H.COMMIT_A)))           # one run
+        headers, rows = R.provenance_table(R.load(os.path.join(H.FIXTURES, "runs.csv")))
+        self.assertEqual(headers, ["run", "host", "date", "C++ flags", "compiler", "python",
+                                   "label smt"])
+        self.assertEqual(rows[2][3:], ["-O3 -march=native -DNDEBUG", "Clang 16.0.6", "3.11.2",
+                                       "off"])
+        # two commits of one host, older run entries: the commits differ
+        headers, rows = R.provenance_table(R.load([H.COMMIT_A, H.COMMIT_B]))
+        self.assertEqual(headers, ["run", "host", "date", "commit"])
+        # the host context lists every run's own build, not only the file's
+        ctx = R.load(os.path.join(H.FIXTURES, "runs.csv")).contexts["gamma-9c8b7a6d"]
+        fields = dict(R.context_fields(ctx))
+        self.assertEqual(fields["compiler"], "Clang 16.0.6, GNU 12.2.0")
+        self.assertIn("python 3.11.2", fields["library versions"])
+
+    def test_floors(self):
+        delta = R.load(os.path.join(H.FIXTURES, "delta.csv"), workload="event_broadcast")
+        self.assertAlmostEqual(delta.floor("delta-0d1e2f3a")[0], 176.4)     # from c2c rows
+        self.assertIn("c2c", delta.floor("delta-0d1e2f3a")[1])
+        runs = R.load(os.path.join(H.FIXTURES, "runs.csv"))
+        pp = R.ok_rows(runs.rows)
+        pp = pp[pp["workload"] == "pingpong"]["lat_p50_ns"]
+        self.assertAlmostEqual(runs.floor("gamma-9c8b7a6d")[0], float(pp.median()))
+        self.assertIn("pingpong", runs.floor("gamma-9c8b7a6d")[1])
+        self.assertEqual(R.load(H.ALPHA).floor("alpha-1a2b3c4d"), (None, None))
+
+
 class SummaryTest(unittest.TestCase):
     def test_failed_repetitions_are_counted_not_used(self):
         rs = R.load(H.ALPHA, workload="counter", backend="spin")
@@ -124,6 +209,10 @@ class SummaryTest(unittest.TestCase):
         self.assertEqual(R.fmt_rate(612_500), "612k")
         self.assertEqual(R.fmt_ns(1600), "1.6 µs")
         self.assertEqual(R.fmt_ns(float("nan")), "-")
+        self.assertEqual([R.fmt_us(x) for x in (50, 1600, 12500, 1.25e6)],
+                         ["0.05", "1.6", "12.5", "1250"])
+        self.assertEqual(R.fmt_us(176.4, unit=True), "0.176 µs")
+        self.assertEqual(R.status_counts(R.load(H.COMMIT_B).rows), "1 crashed")
         self.assertEqual(R.fig_pixels(R.FIG_SIZE_IN), (1000, 600))
         self.assertEqual(R.fig_pixels(R.COMPARE_FIG_SIZE_IN), (1200, 500))
 
