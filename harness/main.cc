@@ -53,30 +53,41 @@ std::string make_run_id() {
   return std::string(b) + "-" + std::to_string(getpid());
 }
 
-// run_plotter(): runs args[0] with args (no shell), its stdout on ours (the image paths) or, when
-// ours carries CSV or JSON, on our stderr; with the signal
-// mask bench had before the SignalGate; waits for it. Returns "" on success, else what failed.
-std::string run_plotter(const std::vector<std::string>& args, const sigset_t& mask, bool to_stdout) {
+// spawn_child(): starts args[0] with args (no shell) and the signal mask bench had before the
+// SignalGate, its stdout on `out_fd` (-1: ours). Returns posix_spawn's error (0 on success).
+int spawn_child(const std::vector<std::string>& args, const sigset_t& mask, int out_fd, pid_t& pid) {
   std::vector<char*> argv;
   for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
   argv.push_back(nullptr);
   posix_spawn_file_actions_t fa;
   posix_spawnattr_t attr;
   posix_spawn_file_actions_init(&fa);
-  if (!to_stdout) posix_spawn_file_actions_adddup2(&fa, STDERR_FILENO, STDOUT_FILENO);
+  if (out_fd >= 0) posix_spawn_file_actions_adddup2(&fa, out_fd, STDOUT_FILENO);
   posix_spawnattr_init(&attr);
   posix_spawnattr_setsigmask(&attr, &mask);
   posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK);
   std::fflush(nullptr);
   std::cout << std::flush;
-  pid_t pid = -1;
   const int rc = posix_spawn(&pid, argv[0], &fa, &attr, argv.data(), environ);
   posix_spawn_file_actions_destroy(&fa);
   posix_spawnattr_destroy(&attr);
-  if (rc != 0) return "cannot run " + args[0] + ": " + std::strerror(rc);
+  return rc;
+}
+
+int reap(pid_t pid) {
   int st = 0;
   while (waitpid(pid, &st, 0) < 0 && errno == EINTR) {
   }
+  return st;
+}
+
+// run_plotter(): runs the plotter, its stdout on ours (the image paths) or, when ours carries
+// CSV or JSON, on our stderr; waits for it. Returns "" on success, else what failed.
+std::string run_plotter(const std::vector<std::string>& args, const sigset_t& mask, bool to_stdout) {
+  pid_t pid = -1;
+  if (const int rc = spawn_child(args, mask, to_stdout ? -1 : STDERR_FILENO, pid); rc != 0)
+    return "cannot run " + args[0] + ": " + std::strerror(rc);
+  const int st = reap(pid);
   if (WIFEXITED(st) && WEXITSTATUS(st) == 0) return "";
   return "plotting failed (" +
          (WIFSIGNALED(st) ? "killed by signal " + std::to_string(WTERMSIG(st))
@@ -88,21 +99,8 @@ std::string run_plotter(const std::vector<std::string>& args, const sigset_t& ma
 std::string python_version(const std::string& python, const sigset_t& mask) {
   int fds[2];
   if (pipe2(fds, O_CLOEXEC) != 0) return std::string("unknown (pipe: ") + std::strerror(errno) + ")";
-  const std::vector<std::string> args{python, "-c", "import sys; print(sys.version.split()[0])"};
-  std::vector<char*> argv;
-  for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-  argv.push_back(nullptr);
-  posix_spawn_file_actions_t fa;
-  posix_spawnattr_t attr;
-  posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_adddup2(&fa, fds[1], STDOUT_FILENO);
-  posix_spawnattr_init(&attr);
-  posix_spawnattr_setsigmask(&attr, &mask);
-  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK);
   pid_t pid = -1;
-  const int rc = posix_spawn(&pid, argv[0], &fa, &attr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&fa);
-  posix_spawnattr_destroy(&attr);
+  const int rc = spawn_child({python, "-c", "import sys; print(sys.version.split()[0])"}, mask, fds[1], pid);
   ::close(fds[1]);
   std::string out;
   char buf[256];
@@ -110,9 +108,7 @@ std::string python_version(const std::string& python, const sigset_t& mask) {
     if (n > 0) out.append(buf, static_cast<std::size_t>(n));
   ::close(fds[0]);
   if (rc != 0) return std::string("unknown (") + std::strerror(rc) + ")";
-  int st = 0;
-  while (waitpid(pid, &st, 0) < 0 && errno == EINTR) {
-  }
+  const int st = reap(pid);
   while (!out.empty() && std::isspace(static_cast<unsigned char>(out.back()))) out.pop_back();
   if (!WIFEXITED(st) || WEXITSTATUS(st) != 0 || out.empty()) return "unknown (" + python + " failed)";
   return out;
