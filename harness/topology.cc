@@ -295,10 +295,21 @@ bool Topology::bind_self(int pu_os_index, bool thread) const noexcept {
   return rc == 0;
 }
 
+namespace {
+// CPU model strings come padded (e.g. "Oxide Virtual Turin-like Processor             " from
+// CPUID's fixed 48-byte brand string): trimmed, so that tables and headings stay aligned.
+std::string trimmed(std::string s) {
+  const auto b = s.find_first_not_of(" \t");
+  if (b == std::string::npos) return {};
+  return s.substr(b, s.find_last_not_of(" \t") - b + 1);
+}
+}  // namespace
+
 std::string Topology::cpu_model() const {
   hwloc_obj_t pkg = hwloc_get_obj_by_type(topo_, HWLOC_OBJ_PACKAGE, 0);
   if (pkg) {
-    if (const char* m = hwloc_obj_get_info_by_name(pkg, "CPUModel")) return m;
+    if (const char* m = hwloc_obj_get_info_by_name(pkg, "CPUModel"); m && *trimmed(m).c_str())
+      return trimmed(m);
   }
   if (simulated_) return "simulated";  // this machine's /proc/cpuinfo would be a lie
   std::ifstream in("/proc/cpuinfo");
@@ -306,7 +317,7 @@ std::string Topology::cpu_model() const {
   while (std::getline(in, line))
     if (line.rfind("model name", 0) == 0) {
       const auto c = line.find(':');
-      if (c != std::string::npos) return line.substr(line.find_first_not_of(' ', c + 1));
+      if (c != std::string::npos) return trimmed(line.substr(c + 1));
     }
   return "unknown";
 }

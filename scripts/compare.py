@@ -225,7 +225,10 @@ def make_sides(args):
 
     hosts_a, hosts_b = set(rows_a["host_id"]), set(rows_b["host_id"])
     if hosts_a != hosts_b and len(hosts_a) == len(hosts_b) == 1:
-        base_a, base_b = rs_a.host_name(hosts_a.pop()), rs_b.host_name(hosts_b.pop())
+        host_a, host_b = hosts_a.pop(), hosts_b.pop()
+        base_a, base_b = rs_a.host_name(host_a), rs_b.host_name(host_b)
+        if base_a == base_b:  # two machines of one name (every cloud VM is "vm"): their ids
+            base_a, base_b = host_a, host_b
     else:
         base_a, base_b = stem(files[0]), stem(files[1])
     if base_a == base_b:

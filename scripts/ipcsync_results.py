@@ -44,7 +44,7 @@ COLUMNS = (
     "load1", "noisy", "status", "detail",
 )
 # Schema 2 had no `labels` column (bench --label): read as empty. Schema 1 (results written
-# before 2026-12-05, e.g. results/reference/) also had no columns from duration_s to noisy, and
+# before 2026-12-05, e.g. results/reference/vm-49ae7fe5/) also had no columns from duration_s to noisy, and
 # its latencies were not net of the clock. Both are still read: the missing numbers are NaN,
 # noisy is 0, labels is empty.
 COLUMNS_V2 = tuple(c for c in COLUMNS if c != "labels")
@@ -389,6 +389,8 @@ def _merge_context(contexts, host_id, ctx):
     """Two files of one host share host-level keys; their runs are concatenated (by run_id)."""
     if host_id not in contexts:
         contexts[host_id] = dict(ctx, runs=list(ctx.get("runs", [])))
+        if isinstance(ctx.get("cpu_model"), str):  # bench before 2026-12-05 kept CPUID's padding
+            contexts[host_id]["cpu_model"] = ctx["cpu_model"].strip()
         return
     have = contexts[host_id]
     seen = {r.get("run_id") for r in have["runs"] if isinstance(r, dict)}

@@ -1,15 +1,28 @@
 #!/usr/bin/python3
 """readme_results.py — regenerate the README's results section from committed reference results.
 
-    /usr/bin/python3 scripts/readme_results.py [results/reference/sweep.csv] [--readme README.md]
+    /usr/bin/python3 scripts/readme_results.py results/reference/<host_id>/sweep.csv [--readme README.md]
 
-Replaces the text between <!-- results:begin --> and <!-- results:end --> in the README with the
-host line (CPU, PUs, placement), the throughput plot of the counter workload that
-scripts/sweep.py drew, and a table of median ops/s per primitive x backend x procs for each
-workload in the file. The reference results themselves come from:
+Replaces the text between <!-- results:begin --> and <!-- results:end --> in the README with a
+heading that names the host (its host_id and CPU model), the host line (CPU, PUs, placement),
+the throughput plot of the counter workload (<dir>/plots/counter-throughput.png, drawn by
+scripts/plot.py), and a table of median ops/s per primitive x backend x procs for each workload
+in the file. The reference results of each host live in results/reference/<host_id>/ and come
+from the same four commands (the JSON context keeps each command line):
 
-    /usr/bin/python3 scripts/sweep.py --out-dir results/reference \\
-        --primitives lock,semaphore,event,queue --duration 0.5 --repeat 3
+    for p in event lock queue semaphore; do
+      ./build/bench --primitive $p --backend all --procs 1-4 --duration 0.5 --repeat 5 \\
+          --out results/reference/<host_id>/sweep.csv --format csv
+    done
+    /usr/bin/python3 scripts/plot.py results/reference/<host_id>/sweep.csv \\
+        --out results/reference/<host_id>/plots
+
+With --compare DIR (an output directory of scripts/compare.py: ratios.csv, contexts.csv and
+<workload>-compare.png), it also replaces the text between <!-- compare:begin --> and
+<!-- compare:end --> with the comparison: the two hosts, the verdict counts, the table of every
+configuration that fits the PUs on both sides (ratio of medians, its 95% interval, the verdict,
+the adjusted p and each side's median) and the counter workload's plot. --compare-command is
+the compare.py command line printed above the table.
 """
 
 import argparse
@@ -22,6 +35,7 @@ import ipcsync_results as R  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BEGIN, END = "<!-- results:begin -->", "<!-- results:end -->"
+CBEGIN, CEND = "<!-- compare:begin -->", "<!-- compare:end -->"
 
 
 def _duration(rs, df):
@@ -47,10 +61,10 @@ def section(csv_path):
     plots = os.path.join(os.path.dirname(rel), "plots")
     pins = ", ".join(sorted(df["pin"].unique()))
     pus = topo.get("pus", "?")
-    host = ctx.get("host_name") or next(iter(rs.contexts), "?")
+    host = next(iter(rs.contexts), None) or ctx.get("host_name") or "?"
     packages = topo.get("packages", "?")
     lines = [
-        f"## Results on {host} ({ctx.get('cpu_model', '?')})",
+        f"## Results on host {host} ({ctx.get('cpu_model', '?')})",
         "",
         f"{ctx.get('cpu_model', '?')}, {packages} package{'s' if packages != 1 else ''}, "
         f"{topo.get('cores', '?')} cores, {pus} PUs, {ctx.get('kernel', '?')}; workers pinned "
@@ -82,16 +96,64 @@ def section(csv_path):
     return "\n".join(lines)
 
 
+def compare_section(out_dir, command):
+    """The README's machine comparison, from compare.py's ratios.csv and contexts.csv."""
+    import pandas as pd
+    ratios = pd.read_csv(os.path.join(out_dir, "ratios.csv"))
+    contexts = pd.read_csv(os.path.join(out_dir, "contexts.csv"))
+    rel = os.path.relpath(out_dir, ROOT)
+    counts = ratios["verdict"].value_counts()
+    metric = ", ".join(sorted(ratios["metric"].unique()))
+    lines = ["## Comparing two machines", "", "```sh", command, "```", ""]
+    if len(contexts.columns) >= 3:  # field, A, B
+        field, a, b = contexts.columns[:3]
+        lines += [f"| | A | B |", "|---|---|---|"]
+        for _, r in contexts.iterrows():
+            if str(r[field]) in ("host id", "CPU model", "MHz per CPU", "caches", "kernel",
+                                 "compiler", "git commit(s)"):
+                lines.append(f"| {r[field]} | {r[a]} | {r[b]} |")
+        lines.append("")
+    lines += [
+        f"{len(ratios)} matched configurations ({metric}); verdicts: "
+        + ", ".join(f"{int(counts[v])} {v}" for v in R.VERDICTS if v in counts) + ". "
+        f"A/B is the ratio of medians, with a 95% bootstrap interval; the verdict needs the "
+        f"Mann-Whitney test, adjusted across the table, and a difference beyond the threshold. "
+        f"Below: the configurations that fit the PUs on both sides (all of them, oversubscribed "
+        f"ones included, are in [`{rel}/ratios.csv`]({rel}/ratios.csv)).",
+        "",
+        "| workload | primitive | backend | procs | A/B | 95% CI | verdict | p adj | A median | B median |",
+        "|---|---|---|---:|---:|---|---|---:|---:|---:|",
+    ]
+    shown = ratios[ratios["oversubscribed"].isna() | (ratios["oversubscribed"].astype(str) == "")]
+    for _, r in shown.sort_values(["workload", "primitive", "backend", "procs"]).iterrows():
+        p = "–" if pd.isna(r["p_adjusted"]) else f"{r['p_adjusted']:.2g}"
+        lines.append(f"| {r['workload']} | {r['primitive']} | {r['backend']} | {r['procs']} | "
+                     f"{r['ratio']:.2f} | {r['ci_low']:.2f}–{r['ci_high']:.2f} | {r['verdict']} | "
+                     f"{p} | {R.fmt_rate(r['a_median'])} | {R.fmt_rate(r['b_median'])} |")
+    lines += ["", f"![counter: A against B]({rel}/counter-compare.png)", ""]
+    return "\n".join(lines)
+
+
+def replace_between(text, begin, end, body, path):
+    if begin not in text or end not in text:
+        raise R.InputError(f"{path} has no {begin} ... {end} markers")
+    return re.sub(re.escape(begin) + ".*?" + re.escape(end), lambda _: f"{begin}\n{body}\n{end}",
+                  text, flags=re.S)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("csv", nargs="?", default=os.path.join(ROOT, "results", "reference", "sweep.csv"))
+    ap.add_argument("csv", help="results/reference/<host_id>/sweep.csv")
     ap.add_argument("--readme", default=os.path.join(ROOT, "README.md"))
+    ap.add_argument("--compare", default="", help="a compare.py output directory (ratios.csv, contexts.csv)")
+    ap.add_argument("--compare-command", default="", help="the compare.py command shown in the README")
     a = ap.parse_args()
     text = open(a.readme, encoding="utf-8").read()
-    if BEGIN not in text or END not in text:
-        raise R.InputError(f"{a.readme} has no {BEGIN} ... {END} markers")
-    new = re.sub(re.escape(BEGIN) + ".*?" + re.escape(END), lambda _: f"{BEGIN}\n{section(a.csv)}\n{END}", text,
-                 flags=re.S)
+    new = replace_between(text, BEGIN, END, section(a.csv), a.readme)
+    if a.compare:
+        if not os.path.isfile(os.path.join(a.compare, "ratios.csv")):
+            raise R.InputError(f"{a.compare}: no ratios.csv (run scripts/compare.py --out {a.compare})")
+        new = replace_between(new, CBEGIN, CEND, compare_section(a.compare, a.compare_command), a.readme)
     with open(a.readme, "w", encoding="utf-8") as f:
         f.write(new)
     print(f"updated {a.readme} from {a.csv}")

@@ -7,7 +7,7 @@
 The numbers are chosen so a test can state the expected answers by hand:
 
 Schemas: alpha, beta, runs and delta are schema 3 (with the labels column); commit-a/-b are
-schema 2 (no labels column), kept so that older files stay tested; results/reference/ is schema 1.
+schema 2 (no labels column), kept so that older files stay tested; results/reference/vm-49ae7fe5/ is schema 1.
 
 alpha.csv/.json  host alpha, 2 PUs; procs 1,2,4,8 (4 and 8 oversubscribed); repetitions 0..2.
                  counter (lock: native, posix, boost, spin), bounded_buffer (semaphore: native,
