@@ -308,8 +308,8 @@ std::string trimmed(std::string s) {
 std::string Topology::cpu_model() const {
   hwloc_obj_t pkg = hwloc_get_obj_by_type(topo_, HWLOC_OBJ_PACKAGE, 0);
   if (pkg) {
-    if (const char* m = hwloc_obj_get_info_by_name(pkg, "CPUModel"); m && *trimmed(m).c_str())
-      return trimmed(m);
+    if (const char* m = hwloc_obj_get_info_by_name(pkg, "CPUModel"))
+      if (std::string t = trimmed(m); !t.empty()) return t;
   }
   if (simulated_) return "simulated";  // this machine's /proc/cpuinfo would be a lie
   std::ifstream in("/proc/cpuinfo");

@@ -385,6 +385,19 @@ def load(paths, workload=None, run_id=None, backend=None):
     return select(rs, workload=workload, run_id=run_id, backend=backend)
 
 
+def write_atomic(path, text):
+    """Write text to path through path.tmp and a rename: a reader or a failed write never
+    sees a half-written file."""
+    tmp = path + ".tmp"
+    try:
+        with open(tmp, "w", encoding="utf-8") as f:
+            f.write(text)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
 def _merge_context(contexts, host_id, ctx):
     """Two files of one host share host-level keys; their runs are concatenated (by run_id)."""
     if host_id not in contexts:

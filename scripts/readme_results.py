@@ -107,7 +107,7 @@ def compare_section(out_dir, command):
     lines = ["## Comparing two machines", "", "```sh", command, "```", ""]
     if len(contexts.columns) >= 3:  # field, A, B
         field, a, b = contexts.columns[:3]
-        lines += [f"| | A | B |", "|---|---|---|"]
+        lines += ["| | A | B |", "|---|---|---|"]
         for _, r in contexts.iterrows():
             if str(r[field]) in ("host id", "CPU model", "MHz per CPU", "caches", "kernel",
                                  "compiler", "git commit(s)"):
@@ -154,8 +154,7 @@ def main():
         if not os.path.isfile(os.path.join(a.compare, "ratios.csv")):
             raise R.InputError(f"{a.compare}: no ratios.csv (run scripts/compare.py --out {a.compare})")
         new = replace_between(new, CBEGIN, CEND, compare_section(a.compare, a.compare_command), a.readme)
-    with open(a.readme, "w", encoding="utf-8") as f:
-        f.write(new)
+    R.write_atomic(a.readme, new)
     print(f"updated {a.readme} from {a.csv}")
     return 0
 

@@ -309,11 +309,7 @@ def report_args(csv_path, out_dir, host):
 
 
 def write_manifest(path, manifest):
-    tmp = path + ".tmp"
-    with open(tmp, "w", encoding="utf-8") as f:
-        json.dump(manifest, f, indent=2, ensure_ascii=False)
-        f.write("\n")
-    os.replace(tmp, path)
+    R.write_atomic(path, json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
 
 
 def skipped_text(s):

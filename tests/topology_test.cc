@@ -465,3 +465,27 @@ TEST_CASE("cli: --dry-run and --topology refuse bad input with one line and exit
     CHECK_FALSE(fs::exists(out));
   }
 }
+
+TEST_CASE("topology: the CPU model is reported without the padding of CPUID's brand string", "[topology]") {
+  // CPUID pads the 48-byte brand string with spaces (seen: "Oxide Virtual Turin-like Processor"
+  // followed by 13 spaces), and hwloc passes it on: headings and tables must get the name alone.
+  TempDir tmp;
+  const std::string xml = (tmp.path / "padded.xml").string();
+  {
+    hwloc_topology_t x;
+    REQUIRE(hwloc_topology_init(&x) == 0);
+    REQUIRE(hwloc_topology_set_synthetic(x, "pack:1 core:2 pu:1") == 0);
+    REQUIRE(hwloc_topology_load(x) == 0);
+    hwloc_obj_t pkg = hwloc_get_obj_by_type(x, HWLOC_OBJ_PACKAGE, 0);
+    REQUIRE(pkg != nullptr);
+    REQUIRE(hwloc_obj_add_info(pkg, "CPUModel", "  Example CPU 9000 @ 2.0GHz             ") == 0);
+    REQUIRE(hwloc_topology_export_xml(x, xml.c_str(), 0) == 0);
+    hwloc_topology_destroy(x);
+  }
+  CHECK(Topology(xml).cpu_model() == "Example CPU 9000 @ 2.0GHz");
+  // This machine's, whatever hwloc or /proc/cpuinfo gives: no space at either end.
+  const std::string here = Topology().cpu_model();
+  REQUIRE_FALSE(here.empty());
+  CHECK(here.front() != ' ');
+  CHECK(here.back() != ' ');
+}
