@@ -28,8 +28,15 @@ are matched too when they vary within a side (e.g. --a pin=compact --b pin=scatt
 two hosts compares compact and scatter on each host); when constant within each side they
 describe the side. c2c rows also match on their PU pair. Repetitions and run ids never match.
 
-Statistics, per matched configuration, on the ok repetitions only (rows with any other status
-are counted and listed, never used), for the chosen --metric (default ops_per_sec):
+The unit of observation: a bench run has its own memory layout and machine state, so its
+repetitions share an offset they cannot show. Sides that share runs (native vs posix in one
+file) compare repetitions; sides that are different runs, 2 or more each, compare runs (each
+run's median over its ok repetitions; "per run: n vs m"); sides that are different runs with a
+single run on a side compare repetitions, flagged "1 run" with a warning that drift between
+runs is not in the test (alternate runs A B A B ... to compare two builds on one machine).
+
+Statistics, per matched configuration, on the ok repetitions (or runs) only (rows with any
+other status are counted and listed, never used), for the chosen --metric (default ops_per_sec):
   A/B        median(A) / median(B)
   95% CI     percentile bootstrap interval of log(median A / median B): 9999 resamples of each
              side, seeded, so the same input always prints the same interval
@@ -41,8 +48,8 @@ are counted and listed, never used), for the chosen --metric (default ops_per_se
              threshold but the test does not confirm it (too few repetitions or too much
              spread); same when the ratio is within the threshold; n/a when a side has no ok
              value
-  n<5        a side has fewer than 5 ok repetitions: the test has little power there (a warning
-             is printed; Mann-Whitney with 3 vs 3 can never reach p < 0.05)
+  n<5        a side has fewer than 5 ok repetitions (runs): the test has little power there (a
+             warning is printed; Mann-Whitney with 3 vs 3 can never reach p < 0.05)
 Without scipy (or with --rule range) the fallback is: a difference when both sides have 2+ ok
 repetitions whose min–max ranges do not overlap, and the ratio is beyond the threshold (no
 p-value, no correction; the legend says so).
@@ -83,7 +90,8 @@ PAIR = "pair"                # c2c: the PU pair is part of the configuration
 SIDE_COLORS = {"A": "#1f77b4", "B": "#ff7f0e"}
 VERDICT_COLORS = {"faster": "#2ca02c", "slower": "#d62728", "same": "white",
                   "inconclusive": "#f0c75e", "n/a": "0.8"}
-RATIO_COLUMNS = ("metric", "n_a", "n_b", "reps_a", "reps_b", "a_median", "a_min", "a_max",
+RATIO_COLUMNS = ("metric", "unit", "runs_a", "runs_b", "single_run", "n_a", "n_b", "reps_a",
+                 "reps_b", "a_median", "a_min", "a_max",
                  "b_median", "b_min", "b_max", "ratio", "ci_low", "ci_high", "p_value",
                  "p_adjusted", "verdict", "few_reps", "oversubscribed", "failures_a",
                  "failures_b")
@@ -303,6 +311,33 @@ def _values(group, metric):
     return list(R.ok_rows(group)[metric].dropna())
 
 
+def _run_medians(group, metric):
+    """The median of `metric` over each run's ok repetitions, one value per run."""
+    ok = R.ok_rows(group)
+    ok = ok[ok[metric].notna()]
+    return [float(v) for v in ok.groupby("run_id", sort=True)[metric].median()]
+
+
+def unit_values(ga, gb, metric):
+    """(unit, A values, B values, runs of A, runs of B, single run): what the statistics
+    count as one observation of a configuration.
+
+    A run (one bench invocation) has its own memory layout and meets the machine in its own
+    state, so repetitions of one run share an offset that repetitions cannot show. When the
+    sides share runs (e.g. backend=native against backend=posix in one file), that offset is
+    common to both and the unit is the repetition. When the sides are disjoint runs and each
+    has 2 or more of them, the unit is the run: its median over its ok repetitions. When the
+    sides are disjoint and a side is a single run, the unit is the repetition and the record
+    is flagged `single_run`: the test cannot see the drift between runs."""
+    runs_a = set(R.ok_rows(ga).dropna(subset=[metric])["run_id"])
+    runs_b = set(R.ok_rows(gb).dropna(subset=[metric])["run_id"])
+    n_a, n_b = len(runs_a), len(runs_b)
+    if runs_a & runs_b or n_a < 2 or n_b < 2:
+        single = not (runs_a & runs_b) and min(n_a, n_b) == 1
+        return "repetition", _values(ga, metric), _values(gb, metric), n_a, n_b, single
+    return "run", _run_medians(ga, metric), _run_medians(gb, metric), n_a, n_b, False
+
+
 def compare_rows(tables, keys, metric, alpha, threshold, correction, rule):
     """(records, configurations only in A, only in B, configurations without the metric).
     Records are dicts with `keys` and RATIO_COLUMNS."""
@@ -313,12 +348,13 @@ def compare_rows(tables, keys, metric, alpha, threshold, correction, rule):
     higher = R.METRICS[metric][2]
     for key in common:
         ga, gb = a_groups[key], b_groups[key]
-        va, vb = _values(ga, metric), _values(gb, metric)
+        unit, va, vb, runs_a, runs_b, single = unit_values(ga, gb, metric)
         if not va and not vb and len(R.ok_rows(ga)) and len(R.ok_rows(gb)):
             no_metric += 1                     # e.g. wake-ups of a workload that has none
             continue
         rec = dict(zip(keys, key))
-        rec.update(metric=metric, n_a=len(va), n_b=len(vb), reps_a=len(ga), reps_b=len(gb),
+        rec.update(metric=metric, unit=unit, runs_a=runs_a, runs_b=runs_b, single_run=single,
+                   n_a=len(va), n_b=len(vb), reps_a=len(ga), reps_b=len(gb),
                    a_median=_med(va), a_min=min(va) if va else math.nan,
                    a_max=max(va) if va else math.nan, b_median=_med(vb),
                    b_min=min(vb) if vb else math.nan, b_max=max(vb) if vb else math.nan,
@@ -397,7 +433,11 @@ def ci_text(r):
 def notes(r):
     out = []
     if r["n_a"] and r["n_b"] and r["few_reps"]:
-        out.append("n<5")
+        out.append(f"n<{R.MIN_REPS}" + (" runs" if r["unit"] == "run" else ""))
+    if r["unit"] == "run":
+        out.append(f"per run: {r['n_a']} vs {r['n_b']}")
+    elif r["single_run"]:
+        out.append("1 run")
     if r["oversubscribed"]:
         out.append(f"oversub {r['oversubscribed']}")
     return ", ".join(out)
@@ -468,9 +508,28 @@ def few_warning(records):
     few = [r for r in records if r["n_a"] and r["n_b"] and r["few_reps"]]
     if not few:
         return ""
+    by_run = [r for r in few if r["unit"] == "run"]
+    what = (f"ok repetitions on a side" if not by_run else
+            f"ok runs on a side (the unit where the sides are several runs each)"
+            if len(by_run) == len(few) else
+            f"ok repetitions (or runs, where the sides are several runs each) on a side")
     return (f"{len(few)} of {sum(1 for r in records if r['n_a'] and r['n_b'])} compared "
-            f"configurations have fewer than {R.MIN_REPS} ok repetitions on a side: their "
-            f"verdicts have little power (run bench with --repeat {R.MIN_REPS} or more)")
+            f"configurations have fewer than {R.MIN_REPS} {what}: their verdicts have little "
+            f"power (run bench with --repeat {R.MIN_REPS} or more"
+            + (f", and alternate {R.MIN_REPS} or more runs per side" if by_run else "") + ")")
+
+
+def single_run_warning(records):
+    single = [r for r in records if r["single_run"]]
+    if not single:
+        return ""
+    return (f"{len(single)} of {sum(1 for r in records if r['n_a'] and r['n_b'])} compared "
+            f"configurations have a single bench run on a side, and the sides are different "
+            f"runs: the test sees how repetitions of one run spread, not how runs differ "
+            f"(memory layout, the machine's state), so a few percent between two runs of one "
+            f"build can read as a difference. On one machine, alternate runs of the two sides "
+            f"(A B A B ..., {R.MIN_REPS} or more each, e.g. bench --label side=A/B --out one "
+            f"file): with 2 or more runs per side the run is the unit")
 
 
 def excluded_text(sides):
@@ -523,8 +582,9 @@ def text_report(args, sides, records, keys, shown, only, rule, metric, extra):
     lines.append(legend_text(args, rule, metric, n_tested))
     lines.append(summary_line(records))
     lines.append(excluded_text(sides))
-    if extra.get("few"):
-        lines.append("warning: " + extra["few"])
+    for key in ("few", "single"):
+        if extra.get(key):
+            lines.append("warning: " + extra[key])
     if extra.get("no_metric"):
         lines.append(f"{extra['no_metric']} matched configuration(s) have no {metric} value on "
                      f"either side (the workload does not record it): not shown")
@@ -745,7 +805,7 @@ def html_page(args, sides, records, keys, shown, only, rule, metric, images, arg
     for note in (constant_note(records, keys, shown, rs), extra.get("described", "")):
         if note:
             notes_html.insert(0, note)
-    ratio_html = ((report.warning_box(extra["few"]) if extra.get("few") else "")
+    ratio_html = ("".join(report.warning_box(extra[k]) for k in ("few", "single") if extra.get(k))
                   + report.table(headers, rows, classes, numeric)
                   + '<p class="note">' + "<br>".join(esc(n) for n in notes_html) + "</p>")
     unmatched = []
@@ -869,10 +929,11 @@ def main(argv=None):
             + f"; configurations match on {', '.join(key_title(k) for k in keys)}"
             + ("" if args.side_a else " (choose the sides by a key instead, e.g. --a "
                "pin=compact --b pin=scatter)"))
-    extra = {"few": few_warning(records), "no_metric": no_metric,
-             "described": described_note(sides, described)}
-    if extra["few"]:
-        print(f"compare.py: warning: {extra['few']}", file=sys.stderr)
+    extra = {"few": few_warning(records), "single": single_run_warning(records),
+             "no_metric": no_metric, "described": described_note(sides, described)}
+    for key in ("few", "single"):
+        if extra[key]:
+            print(f"compare.py: warning: {extra[key]}", file=sys.stderr)
     shown = shown_keys(records, keys)
     written = write_outputs(args, argv, sides, records, keys, shown, (only_a, only_b), rule,
                             metric, extra)

@@ -119,7 +119,8 @@ def compare_section(out_dir, command):
         f"A/B is the ratio of medians, with a 95% bootstrap interval; the verdict needs the "
         f"Mann-Whitney test, adjusted across the table, and a difference beyond the threshold. "
         f"Below: the configurations that fit the PUs on both sides (all of them, oversubscribed "
-        f"ones included, are in [`{rel}/ratios.csv`]({rel}/ratios.csv)).",
+        f"ones included, are in [`{rel}/ratios.csv`]({rel}/ratios.csv))."
+        + single_run_text(ratios),
         "",
         "| workload | primitive | backend | procs | A/B | 95% CI | verdict | p adj | A median | B median |",
         "|---|---|---|---:|---:|---|---|---:|---:|---:|",
@@ -132,6 +133,19 @@ def compare_section(out_dir, command):
                      f"{p} | {R.fmt_rate(r['a_median'])} | {R.fmt_rate(r['b_median'])} |")
     lines += ["", f"![counter: A against B]({rel}/counter-compare.png)", ""]
     return "\n".join(lines)
+
+
+def single_run_text(ratios):
+    """A sentence when rows compare a single bench run on a side (compare.py's single_run)."""
+    if "single_run" not in ratios.columns:
+        return ""
+    single = int((ratios["single_run"].fillna(0).astype(int) == 1).sum())
+    if not single:
+        return ""
+    return (f" In {single} of the {len(ratios)} rows a side is a single bench run, so the test "
+            f"counts its repetitions and cannot see how runs of one build drift; a verdict "
+            f"there holds only for differences well beyond that drift (see docs/scripts.md, "
+            f"the unit of observation).")
 
 
 def replace_between(text, begin, end, body, path):

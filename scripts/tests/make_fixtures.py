@@ -34,6 +34,13 @@ runs.csv/.json   host gamma (4 PUs), three runs of one matrix, 10 repetitions ea
                    run smt-off: label smt=off, another compiler and flags, python in its
                      library_versions; medians RUN_SHIFT x those of aa-1 (native 1.25, posix 0.8,
                      spin 1.0, i.e. faster, slower, same); one short_window and one crashed row.
+drift.csv/.json  host gamma, one build run 12 times, alternating label side=A and side=B (runs
+                 d01 A, d02 B, d03 A, ...): counter/lock native and posix at procs 1 and 2,
+                 5 repetitions per run. Each run has its own offset (DRIFT_OFFSETS, the drift
+                 between runs: layout, the machine's state), and its repetitions spread by only
+                 +-0.5% around it (DRIFT_REP_FACTORS). The medians of the offsets are 0.99 (A)
+                 and 1.01 (B): the sides are one distribution of runs, while run d01 (1.00)
+                 against run d02 (0.92) differs by 8.7% with no overlap between repetitions.
 delta.csv/.json  host delta, 8 PUs (2 L3 domains of 2 cores x 2 SMT PUs); label
                  governor=performance. c2c: one row per PU pair a<b (pus "a;b"), 3 repetitions
                  (0.98x, 1x, 1.02x): SMT siblings (2k, 2k+1) 30 ns, same L3 70 ns, across L3
@@ -126,6 +133,12 @@ RUN_SIGMA = 0.03
 RUN_SEED = 7
 RUN_SHIFT = {"native": 1.25, "posix": 0.8, "spin": 1.0}   # smt-off medians / aa medians
 RUNS = ("aa-1", "aa-2", "smt-off")
+
+# drift.csv: one offset per run (runs alternate side A, side B), repetition factors within a run.
+DRIFT_OFFSETS = (1.00, 0.92, 1.04, 1.06, 0.95, 1.02, 0.98, 1.07, 0.93, 1.00, 1.03, 0.97)
+DRIFT_REP_FACTORS = (0.995, 0.998, 1.0, 1.002, 1.005)
+DRIFT_MATRIX = {("native", 1): 20_000_000, ("native", 2): 10_000_000,
+                ("posix", 1): 8_000_000, ("posix", 2): 5_000_000}
 
 # delta.csv: c2c round trips by the relation of the two PUs.
 DELTA_PUS = 8
@@ -365,6 +378,36 @@ def runs_files():
     return csv_text(rows), json_text(make_context("gamma", runs))
 
 
+def drift_run_id(n):
+    """The run id of drift run n (1-based): ...-gamma-d01 (side A), -d02 (side B), ..."""
+    return f"{HOSTS['gamma']['date']}T{8 + n:02d}:00:00Z-gamma-d{n:02d}"
+
+
+def drift_files():
+    """drift.csv/.json: 12 alternating runs of one build (see the module docstring)."""
+    h = HOSTS["gamma"]
+    rows, runs = [], []
+    for n, offset in enumerate(DRIFT_OFFSETS, 1):
+        side = "A" if n % 2 else "B"
+        run_id = drift_run_id(n)
+        command = ("./build/bench --primitive lock --backend native,posix --procs 1,2 "
+                   f"--duration 0.3 --repeat {len(DRIFT_REP_FACTORS)} --label side={side}")
+        runs.append(make_run(run_id, f"{h['date']}T{8 + n:02d}:00:00Z", command, COMMITS["a"],
+                             [], build=BUILD, labels={"side": side}))
+        second = 0
+        for rep, factor in enumerate(DRIFT_REP_FACTORS):
+            for (backend, procs), median in DRIFT_MATRIX.items():
+                second += 1
+                rows.append(make_row(
+                    timestamp=f"{h['date']}T{8 + n:02d}:00:{second:02d}Z", run_id=run_id,
+                    host_id=h["host_id"], workload="counter", primitive="lock",
+                    backend=backend, procs=procs, pus=h["pus"], params=RUN_PARAMS["counter"],
+                    repetition=rep, ops_per_sec=round(median * offset * factor, 1),
+                    fairness=1.0 if procs == 1 else 0.97, labels=f"side={side}",
+                    seconds=0.3))
+    return csv_text(rows), json_text(make_context("gamma", runs))
+
+
 def c2c_relation(a, b):
     if a // 2 == b // 2:
         return "smt"
@@ -420,6 +463,7 @@ def generate():
         files[f"commit-{side}.csv"], files[f"commit-{side}.json"] = commit_files(side)
     files["runs.csv"], files["runs.json"] = runs_files()
     files["delta.csv"], files["delta.json"] = delta_files()
+    files["drift.csv"], files["drift.json"] = drift_files()
     return files
 
 

@@ -17,6 +17,7 @@ import make_fixtures as F
 SIZE = R.fig_pixels(R.COMPARE_FIG_SIZE_IN)     # (1200, 500)
 RUNS = os.path.join(H.FIXTURES, "runs.csv")
 DELTA = os.path.join(H.FIXTURES, "delta.csv")
+DRIFT = os.path.join(H.FIXTURES, "drift.csv")
 RUN_ID = {name: f"2026-11-22T1{3 + n}:00:00Z-gamma-{name}" for n, name in enumerate(F.RUNS)}
 
 
@@ -259,7 +260,8 @@ class CompareSidesTest(H.TempDirTestCase):
 
     def test_a_a_two_runs_of_one_distribution_are_the_same(self):
         """The A/A check: runs aa-1 and aa-2 draw from one distribution; every row of every
-        metric is "same" (Benjamini-Hochberg and Holm), and nothing is flagged n<5."""
+        metric is "same" (Benjamini-Hochberg and Holm), and nothing is flagged n<5. Each side
+        is one run, so the only warning is that drift between runs is not in the test."""
         for metric, rows in (("ops_per_sec", 14), ("lat_p50_ns", 14), ("wake_p50_ns", 4),
                              ("cpu_ns_per_op", 14)):
             for correction in (("bh", "holm") if metric == "ops_per_sec" else ("bh",)):
@@ -272,7 +274,11 @@ class CompareSidesTest(H.TempDirTestCase):
                     self.assertEqual({row["verdict"] for row in r.values()}, {"same"},
                                      proc.stdout)
                     self.assertEqual({row["few_reps"] for row in r.values()}, {"0"})
-                    self.assertNotIn("warning", proc.stderr)
+                    self.assertEqual({(row["unit"], row["single_run"]) for row in r.values()},
+                                     {("repetition", "1")})
+                    warnings = [line for line in proc.stderr.splitlines() if "warning" in line]
+                    self.assertEqual(len(warnings), 1, proc.stderr)
+                    self.assertIn("a single bench run on a side", warnings[0])
                     if metric == "wake_p50_ns":
                         self.assertIn("10 matched configuration(s) have no wake_p50_ns",
                                       proc.stdout)
@@ -387,6 +393,71 @@ class CompareSidesTest(H.TempDirTestCase):
         self.assertEqual({float(r["ratio"]) for r in rows}, {1.0})
         self.assertFalse(os.path.exists(os.path.join(out, "c2c-compare.png")))
         self.assertImage(os.path.join(out, "event_broadcast-compare.png"), SIZE)
+
+
+class CompareRunsTest(H.TempDirTestCase):
+    """drift.csv: 12 alternating runs of one build (side=A, side=B), each run offset by its own
+    drift (make_fixtures.DRIFT_OFFSETS) with tight repetitions inside it."""
+
+    def compare(self, *args, extra=()):
+        out = os.path.join(self.tmp, f"out{len(os.listdir(self.tmp))}")
+        proc = H.run_script("compare.py", DRIFT, "--out", out, "--no-plots", *args)
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        return proc, read_ratios(out, extra)
+
+    def test_alternated_runs_are_compared_run_by_run(self):
+        """Six runs a side: each run counts once (its median), the sides are the same
+        distribution of runs, so every row is "same", with no warning."""
+        proc, r = self.compare("--a", "label.side=A", "--b", "label.side=B")
+        self.assertEqual(len(r), 4)
+        for row in r.values():
+            self.assertEqual((row["unit"], row["runs_a"], row["runs_b"], row["n_a"], row["n_b"],
+                              row["reps_a"], row["single_run"]),
+                             ("run", "6", "6", "6", "6", "30", "0"))
+            self.assertEqual(row["verdict"], "same", proc.stdout)
+            # the median of the run medians: offsets 0.99 (A) against 1.01 (B)
+            self.assertAlmostEqual(float(row["ratio"]), 0.99 / 1.01, delta=0.002)
+        self.assertNotIn("warning", proc.stderr)
+        self.assertIn("per run: 6 vs 6", proc.stdout)
+
+    def test_two_single_runs_show_their_drift_and_say_so(self):
+        """Run d01 against run d02 of the same build: 30 repetitions each way do not see the
+        8.7% between the two runs' offsets, so the test calls it faster; the record is flagged
+        single_run and the warning says why such a verdict may be drift."""
+        run = [F.drift_run_id(1), F.drift_run_id(2)]
+        proc, r = self.compare("--a", f"run={run[0]}", "--b", f"run={run[1]}")
+        for row in r.values():
+            self.assertEqual((row["unit"], row["single_run"], row["n_a"]), ("repetition", "1", "5"))
+            self.assertAlmostEqual(float(row["ratio"]), 1.00 / 0.92, delta=0.002)
+            self.assertEqual(row["verdict"], "faster")
+        self.assertIn("a single bench run on a side", proc.stderr)
+        self.assertIn("1 run", proc.stdout)
+
+    def test_sides_that_share_runs_compare_repetitions(self):
+        """native against posix: both sides come from the same 12 runs, so the run's offset is
+        common to both and the unit stays the repetition (30 a side: the label side varies, so
+        rows match on it too), with no warning."""
+        proc, r = self.compare("--a", "backend=native", "--b", "backend=posix",
+                               extra=("label.side",))
+        self.assertEqual(len(r), 4)
+        for side in ("A", "B"):
+            row = r[("counter", "", 1, side)]
+            self.assertEqual((row["unit"], row["runs_a"], row["n_a"], row["single_run"]),
+                             ("repetition", "6", "30", "0"))
+            self.assertAlmostEqual(float(row["ratio"]), 20 / 8, delta=0.01)
+        self.assertNotIn("single bench run", proc.stderr)
+
+    def test_few_runs_warn_in_runs(self):
+        """Two runs a side (d01, d03 against d02, d04): the run is the unit, and the n<5
+        warning counts runs."""
+        proc, r = self.compare("--a", f"run={F.drift_run_id(1)}", "--a",
+                               f"run={F.drift_run_id(3)}", "--b", f"run={F.drift_run_id(2)}",
+                               "--b", f"run={F.drift_run_id(4)}")
+        row = r[("counter", "native", 1)]
+        self.assertEqual((row["unit"], row["n_a"], row["few_reps"]), ("run", "2", "1"))
+        self.assertNotEqual(row["verdict"], "faster")
+        self.assertIn("ok runs on a side", proc.stderr)
+        self.assertIn("n<5 runs", proc.stdout)
 
 
 class ComparePlotTest(unittest.TestCase):

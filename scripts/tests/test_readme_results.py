@@ -85,6 +85,11 @@ class ReadmeResultsTest(H.TempDirTestCase):
         for verdict, n in counts.items():
             if n:
                 self.assertIn(f"{n} {verdict}", section)
+        # alpha and beta are one run per configuration each: the section says what that means
+        single = sum(1 for row in ratios if row["single_run"] == "1")
+        self.assertEqual(single, len(ratios))
+        self.assertIn(f"In {single} of the {len(ratios)} rows a side is a single bench run",
+                      section)
 
     def test_bad_input_is_one_line_and_exit_2(self):
         readme = self.readme("# no markers\n")
