@@ -21,6 +21,7 @@ context, with one runs[] entry per call, labels included). c2c writes one row pe
   FAKE_BENCH_LIST_PUS=n   also put {"topology": {"pus": n}} in the --list output
   FAKE_BENCH_FAIL=P       exit 1 (writing nothing, after a message) when asked to run P
   FAKE_BENCH_NO_C2C=1     an older bench: no c2c workload in --list, and --workload c2c refused
+  FAKE_BENCH_SCALE=x      multiply every throughput by x (a faster or slower build)
 """
 
 import argparse
@@ -150,7 +151,8 @@ def main():
         for backend in backends:
             for procs in parse_procs(args.procs):
                 for rep in range(args.repeat):
-                    rate = 1_000_000 * (1 + len(backend)) / procs * (1 + 0.01 * rep)
+                    rate = (1_000_000 * (1 + len(backend)) / procs * (1 + 0.01 * rep)
+                            * float(os.environ.get("FAKE_BENCH_SCALE", "1")))
                     rows.append(F.make_row(
                         timestamp=now, run_id=run_id, host_id=f"{HOST}-00c0ffee",
                         workload=workload, primitive=prim["name"], backend=backend, procs=procs,
