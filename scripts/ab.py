@@ -140,8 +140,11 @@ def main(argv=None):
                   f"{error or '(no message)'}; the rows written so far are in {csv_path}",
                   file=sys.stderr)
             return 1
+    # The sides' names in compare's tables: the two binaries, told apart by side when one
+    # binary is compared with itself (an A/A check).
+    name_a, name_b = (args.a, args.b) if args.a != args.b else (f"{args.a} (A)", f"{args.b} (B)")
     cmd = [sys.executable, os.path.join(HERE, "compare.py"), csv_path, "--a", "label.side=A",
-           "--b", "label.side=B", "--label-a", f"A: {args.a}", "--label-b", f"B: {args.b}",
+           "--b", "label.side=B", "--label-a", name_a, "--label-b", name_b,
            "--out", os.path.join(out_dir, "compare")] + args.compare_arg
     print(f"$ {shlex.join(cmd)}", flush=True)
     return subprocess.run(cmd).returncode
