@@ -15,6 +15,9 @@
 //   get_value() (value()): the count.
 #include <catch2/catch.hpp>
 
+#include <signal.h>
+#include <thread>
+#include <chrono>
 #include <atomic>
 #include <cmath>
 #include <limits>
@@ -38,7 +41,65 @@ long value_of(S& s) {
 }
 template <class S>
 constexpr bool kHasValue = requires(S& s) { s.value(); };
+void on_usr1(int) {}
+
+// acquire_through_signals<S>(): a child blocks in acquire() and another in acquire(timeout)
+// while SIGUSR1 (handled, no SA_RESTART: the waits see EINTR) keeps arriving; neither may throw
+// or return early: the blocking one returns true once a permit is released, the timed one
+// false at its deadline. Python retries a wait a signal handler interrupted (PEP 475).
+template <class S>
+void acquire_through_signals() {
+  struct Sh {
+    S sem{1};  // taken below: a BoundedSemaphore(0) could never be released
+    std::atomic<int> ready{0};
+    std::atomic<double> took{0};
+  };
+  Shared<Sh> s;
+  REQUIRE(s->sem.acquire(false));
+  auto waiter = [&](bool timed) {
+    return spawn_child([&s, timed] {
+      struct sigaction sa {};
+      sa.sa_handler = on_usr1;
+      sigaction(SIGUSR1, &sa, nullptr);
+      s->ready.fetch_add(1);
+      const auto t0 = std::chrono::steady_clock::now();
+      try {
+        if (timed) {
+          const bool r = s->sem.acquire(true, 0.5);
+          s->took.store(elapsed_s(t0));
+          return r ? 1 : 0;
+        }
+        return s->sem.acquire() ? 0 : 1;
+      } catch (...) {
+        return 2;  // a signal turned into an error
+      }
+    });
+  };
+  const pid_t blocking = waiter(false);
+  const pid_t timed = waiter(true);
+  REQUIRE(eventually([&] { return s->ready.load() == 2; }, 10));
+  for (int i = 0; i < 30; ++i) {
+    kill(blocking, SIGUSR1);
+    kill(timed, SIGUSR1);
+    std::this_thread::sleep_for(10ms);
+  }
+  CHECK(join_within(timed, 10) == 0);  // false at its deadline, not an exception
+  CHECK(s->took.load() >= 0.5 - 0.002);
+  CHECK(still_running(blocking));
+  s->sem.release();
+  CHECK(join_within(blocking, 10) == 0);
+}
 }  // namespace
+
+TEMPLATE_TEST_CASE("Conformance Semaphore: a signal handler running during acquire neither raises nor ends the wait",
+                   "[conformance][semaphore][process]", SEMAPHORE_BACKENDS) {
+  acquire_through_signals<typename TestType::Semaphore>();
+}
+
+TEMPLATE_TEST_CASE("Conformance BoundedSemaphore: a signal handler running during acquire neither raises nor ends the wait",
+                   "[conformance][bounded_semaphore][process]", BOUNDED_SEMAPHORE_BACKENDS) {
+  acquire_through_signals<typename TestType::BoundedSemaphore>();
+}
 
 TEMPLATE_TEST_CASE("Conformance Semaphore: the count is taken by acquire and given back by release",
                    "[conformance][semaphore]", SEMAPHORE_BACKENDS) {

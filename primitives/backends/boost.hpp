@@ -69,6 +69,7 @@
 #include <boost/interprocess/sync/scoped_lock.hpp>
 #include <atomic>
 #include <chrono>
+#include <cerrno>
 #include <cstdint>
 #include <cstring>
 #include <memory>
@@ -245,14 +246,27 @@ class alignas(64) Semaphore {
   Semaphore(const Semaphore&) = delete;
   Semaphore& operator=(const Semaphore&) = delete;
 
+  // A signal handler that runs during a wait is not an error (Python retries, PEP 475): Boost
+  // turns sem_wait's and sem_timedwait's EINTR into an interprocess_exception, so the wait is
+  // resumed here (timed: towards the same absolute deadline). Found by bench --torture's signal
+  // fault.
   bool acquire() {
-    s_.get().wait();
-    return true;
+    for (;;) try {
+        s_.get().wait();
+        return true;
+      } catch (const bip::interprocess_exception& e) {
+        if (e.get_native_error() != EINTR) throw;
+      }
   }
   bool try_acquire() { return s_.get().try_wait(); }
   bool acquire_until(deadline until) {
     if (unbounded(until)) return acquire();
-    return s_.get().timed_wait(to_ptime(until));
+    const auto at = to_ptime(until);
+    for (;;) try {
+        return s_.get().timed_wait(at);
+      } catch (const bip::interprocess_exception& e) {
+        if (e.get_native_error() != EINTR) throw;
+      }
   }
   template <class Rep, class Period>
   bool acquire_for(std::chrono::duration<Rep, Period> t) {
