@@ -185,6 +185,10 @@ Options parse_options(int argc, char** argv) {
   app.add_option("--inject-fault", o.fault, "Testing only: break the workload on purpose (see --list) to prove its verify step fails")
       ->group("Testing");
   app.add_flag("--list", o.list, "List primitives, backends and workloads, then exit");
+  bool torture_flag = false;  // main() dispatches --torture before this parser (torture.hpp)
+  app.add_flag("--torture", torture_flag,
+               "Stress-test instead of measuring: a seeded, randomized soak under injected faults "
+               "(kill, stop, stutter, shuffle, signal) with a checker per role; see bench --torture --help");
   app.add_flag("--version", o.version, "Print bench's version and the build it comes from, then exit");
   app.add_flag("--quiet,-q", o.quiet,
                "No table, progress or warnings: only errors (and --format csv/json output) are printed");

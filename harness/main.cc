@@ -30,6 +30,7 @@
 #include "harness/paths.hpp"
 #include "harness/runner.hpp"
 #include "harness/topology.hpp"
+#include "harness/torture.hpp"
 
 using namespace ipcsync::harness;
 
@@ -116,6 +117,17 @@ std::string python_version(const std::string& python, const sigset_t& mask) {
 
 int run(int argc, char** argv) {
   Options opt;
+  if (torture_requested(argc, argv)) {
+    // bench --torture: its own command line (torture.hpp); workers forked, faults injected.
+    Topology topo;
+    if (topo.simulated()) {
+      std::cerr << "bench: the topology is simulated (" << topo.source() << "): the torture runs on this machine only\n";
+      return 2;
+    }
+    SignalGate gate;
+    signal(SIGPIPE, SIG_IGN);
+    return run_torture(argc, argv, topo, gate);
+  }
   try {
     opt = parse_options(argc, argv);
   } catch (const usage_error& e) {

@@ -1,0 +1,1398 @@
+// torture.cc — bench --torture (see torture.hpp for what it does and why).
+#include "harness/torture.hpp"
+
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <ctime>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <iostream>
+#include <map>
+#include <memory>
+#include <new>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <random>
+#include <set>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "harness/backends.hpp"
+#include "harness/config.hpp"
+#include "harness/context.hpp"
+#include "harness/runner.hpp"
+#include "harness/topology.hpp"
+#include "harness/workload.hpp"
+#include "ipcsync/errors.hpp"
+#include "ipcsync/shm.hpp"
+
+namespace ipcsync::harness {
+namespace {
+
+// ---- what the torture knows --------------------------------------------------------------------
+
+const std::vector<std::string> kRoles = {"lock", "rlock", "semaphore", "bounded_semaphore", "condition", "event"};
+const std::vector<std::string> kFaults = {"kill", "stop", "stutter", "shuffle", "signal"};
+// Broken primitives, for tests only (--inject-fault): each must make its role's checker fail.
+const std::map<std::string, std::string> kBroken = {
+    {"lock_skip_acquire", "lock: one acquire in 10,000 returns true without taking the lock"},
+    {"rlock_skip_acquire", "rlock: one outermost acquire in 10,000 returns true without taking the lock"},
+    {"semaphore_skip_acquire", "semaphore: one acquire in 10,000 returns true without taking a permit"},
+    {"bounded_release_unchecked", "bounded_semaphore: a release beyond the bound is swallowed instead of raising"},
+    {"condition_notify_wakes_all", "condition: notify(n) wakes every waiter"},
+    {"event_wait_lies", "event: one timed wait in 100 returns true on its timeout"},
+};
+const char* role_of_broken(const std::string& f) {
+  if (f.rfind("lock_", 0) == 0) return "lock";
+  if (f.rfind("rlock_", 0) == 0) return "rlock";
+  if (f.rfind("semaphore_", 0) == 0) return "semaphore";
+  if (f.rfind("bounded_", 0) == 0) return "bounded_semaphore";
+  if (f.rfind("condition_", 0) == 0) return "condition";
+  return "event";
+}
+
+uint64_t mono_ns() {
+  timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return static_cast<uint64_t>(t.tv_sec) * 1'000'000'000u + static_cast<uint64_t>(t.tv_nsec);
+}
+
+// What a worker is doing (for starvation reports) and where it stands (for the kill decision).
+enum Doing : uint32_t { kIdle, kAcquire, kTryAcquire, kTimedShort, kTimedLong, kHold, kRelease, kWait, kWaitTimed,
+                        kWaitPred, kNotify, kNotifyAll, kSet, kClear, kNested };
+const char* doing_name(uint32_t d) {
+  static const char* names[] = {"idle", "acquire()", "acquire(False)", "acquire(timeout short)", "acquire(timeout long)",
+                                "holding", "release()", "wait()", "wait(timeout)", "wait_for(predicate)", "notify(n)",
+                                "notify_all()", "set()", "clear()", "nested acquire()"};
+  return d < sizeof names / sizeof *names ? names[d] : "?";
+}
+enum Where : uint32_t { kOut = 0, kInCall = 1, kHolding = 2 };
+
+struct alignas(64) TSlot {
+  std::atomic<uint64_t> ops{0}, violations{0}, recoveries{0}, signals_seen{0};
+  std::atomic<uint64_t> progress_ns{0};
+  std::atomic<uint32_t> doing{kIdle}, where{kOut}, held{0}, token{0};
+  char message[200] = {};
+};
+
+struct alignas(64) TControl {
+  std::atomic<uint32_t> stop{0};
+  alignas(64) std::atomic<uint64_t> sets_begun{0};  // event: set() calls begun / completed
+  alignas(64) std::atomic<uint64_t> sets_done{0};
+  alignas(64) std::atomic<int64_t> in_use{0};  // semaphores: permits held (checked <= bound)
+  // The agent (see Torture::agent_main): requests from the parent, which never touches a
+  // primitive itself (a worker it has stopped may hold one's internal mutex).
+  alignas(64) std::atomic<uint32_t> agent_stop{0};
+  std::atomic<uint32_t> give_back{0};             // permits of killed workers to release
+  std::atomic<uint32_t> check_req{0}, check_done{0};
+  std::atomic<uint64_t> agent_progress_ns{0};
+  char check_msg[200] = {};
+};
+
+// The protected record of the lock roles: only mutual exclusion keeps it consistent.
+struct alignas(64) Record {
+  std::atomic<uint32_t> holder{0};
+  std::atomic<uint64_t> a{0}, b{0};
+};
+// The condition's state, under its lock.
+struct alignas(64) CondData {
+  std::atomic<int64_t> items{0};
+  std::atomic<uint64_t> budget{0}, woken{0};
+  std::atomic<uint64_t> waiting{0};  // processes inside a wait (counted under the lock)
+};
+
+volatile sig_atomic_t g_signals = 0;
+void on_usr1(int) { g_signals = g_signals + 1; }
+
+// ---- broken primitives (tests only) -------------------------------------------------------------
+
+inline bool one_in(uint64_t n) {
+  thread_local std::minstd_rand r(static_cast<unsigned>(getpid()));
+  return r() % n == 0;
+}
+
+template <class L>
+struct SkipLock : L {  // lock_skip_acquire / rlock_skip_acquire
+  using L::L;
+  static inline thread_local bool skipped = false;  // this process skipped its last acquire
+  bool acquire(bool blocking = true, double timeout_s = -1) {
+    if (!skipped && one_in(10'000)) return skipped = true;
+    return blocking && timeout_s < 0 ? L::acquire() : L::acquire(blocking, timeout_s);
+  }
+  void release() {
+    if (skipped) skipped = false;
+    else L::release();
+  }
+};
+template <class S>
+struct SkipSemaphore : S {
+  using S::S;
+  bool acquire(bool blocking = true, double timeout_s = -1) {
+    if (one_in(10'000)) return true;
+    return blocking && timeout_s < 0 ? S::acquire() : S::acquire(blocking, timeout_s);
+  }
+};
+template <class S>
+struct UncheckedBounded : S {
+  using S::S;
+  void release() {
+    try {
+      S::release();
+    } catch (const over_release&) {
+    }
+  }
+};
+template <class C>
+struct WakeAllCondition : C {
+  using C::C;
+  void notify(int) { C::notify_all(); }
+};
+template <class E>
+struct LyingEvent : E {
+  using E::E;
+  using E::wait;
+  bool wait(double t) { return E::wait(t) || one_in(100); }
+};
+
+// ---- one worker's context ------------------------------------------------------------------------
+
+struct Ctx {
+  TControl* ctl;
+  TSlot* slot;
+  std::mt19937_64 rng;
+  uint32_t token;
+  uint64_t u(uint64_t n) { return rng() % n; }
+  double timeout_short() { return 1e-4 * static_cast<double>(1 + u(20)); }  // 0.1-2 ms
+  double timeout_long() { return 0.05 + 1e-3 * static_cast<double>(u(450)); }  // 50-500 ms
+  void hold() {
+    const uint64_t r = u(10'000);
+    if (r < 5) {  // rare long hold: 1-20 ms, asleep
+      timespec ts{0, static_cast<long>(1'000'000 * (1 + u(20)))};
+      nanosleep(&ts, nullptr);
+    } else {
+      const uint64_t until = mono_ns() + u(2000);  // up to 2 us of busy work
+      while (mono_ns() < until) {
+      }
+    }
+  }
+  void doing(Doing d, Where w) {
+    slot->doing.store(d, std::memory_order_relaxed);
+    slot->where.store(w, std::memory_order_release);
+  }
+  void done_op() {
+    slot->ops.fetch_add(1, std::memory_order_relaxed);
+    slot->progress_ns.store(mono_ns(), std::memory_order_relaxed);
+    slot->signals_seen.store(static_cast<uint64_t>(g_signals), std::memory_order_relaxed);
+    doing(kIdle, kOut);
+  }
+  void violation(const std::string& what) {
+    if (slot->violations.fetch_add(1) == 0)
+      std::snprintf(slot->message, sizeof slot->message, "%s", what.c_str());
+  }
+};
+
+// acquire_mix(): one acquire in one of the four forms; true when it holds the lock.
+template <class L>
+bool acquire_mix(L& l, Ctx& c) {
+  const uint64_t r = c.u(100);
+  if (r < 40) {
+    c.doing(kAcquire, kInCall);
+    return l.acquire();
+  }
+  if (r < 70) {
+    c.doing(kTryAcquire, kInCall);
+    return l.acquire(false);
+  }
+  if (r < 90) {
+    c.doing(kTimedShort, kInCall);
+    return l.acquire(true, c.timeout_short());
+  }
+  c.doing(kTimedLong, kInCall);
+  return l.acquire(true, c.timeout_long());
+}
+
+// The lock roles' critical section: exclusivity and the half-done-update protocol.
+template <class L>
+void locked_section(L& l, Record& rec, Ctx& c) {
+  if constexpr (requires { l.owner_died(); }) {
+    if (l.owner_died()) {  // the previous holder died inside: repair what it left half done
+      rec.holder.store(0, std::memory_order_relaxed);
+      rec.b.store(rec.a.load(std::memory_order_relaxed), std::memory_order_relaxed);
+      c.slot->recoveries.fetch_add(1, std::memory_order_relaxed);
+    }
+  }
+  const uint32_t found = rec.holder.load(std::memory_order_relaxed);
+  if (found != 0)
+    c.violation("two holders: entered while token " + std::to_string(found) + " held it (mine " +
+                std::to_string(c.token) + ")");
+  if (rec.a.load(std::memory_order_relaxed) != rec.b.load(std::memory_order_relaxed))
+    c.violation("a half-done update found without owner_died()");
+  rec.holder.store(c.token, std::memory_order_relaxed);
+  c.doing(kHold, kHolding);
+  rec.a.store(rec.a.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+  c.hold();
+  rec.b.store(rec.b.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+  const uint32_t still = rec.holder.load(std::memory_order_relaxed);
+  if (still != c.token)
+    c.violation(still ? "exclusivity: token " + std::to_string(still) + " entered while I (" + std::to_string(c.token) + ") held it"
+                      : "exclusivity: another holder entered and left while I (" + std::to_string(c.token) + ") held it");
+  else
+    rec.holder.store(0, std::memory_order_relaxed);
+}
+
+// ---- the roles -----------------------------------------------------------------------------------
+
+template <class L>
+struct LockRole {
+  static constexpr bool kNested = false;
+  L lock;
+  Record rec;
+  void init(int) {}
+  void step(Ctx& c) {
+    if (acquire_mix(lock, c)) {
+      locked_section(lock, rec, c);
+      c.doing(kRelease, kInCall);
+      lock.release();
+    }
+  }
+  // final(): the invariant once every worker has stopped; "" when it holds.
+  std::string final_check(int) { return rec.holder.load() || rec.a.load() != rec.b.load() ? "record inconsistent at the end" : ""; }
+  void parent_tick(TControl&) {}
+};
+
+template <class L>
+struct RLockRole {
+  L lock;
+  Record rec;
+  void init(int) {}
+  void step(Ctx& c) {
+    if (!acquire_mix(lock, c)) return;
+    const int extra = static_cast<int>(c.u(3));  // re-enter 0-2 more times
+    int depth = 1;
+    for (int i = 0; i < extra; ++i) {
+      c.doing(kNested, kHolding);
+      if (lock.acquire(false)) ++depth;  // the owner's re-entry never fails
+      else c.violation("a re-entrant acquire(False) by the owner failed");
+    }
+    locked_section(lock, rec, c);
+    c.doing(kRelease, kInCall);
+    for (int i = 0; i < depth; ++i) lock.release();
+  }
+  std::string final_check(int) { return rec.holder.load() || rec.a.load() != rec.b.load() ? "record inconsistent at the end" : ""; }
+  void parent_tick(TControl&) {}
+};
+
+template <class S, bool kBounded>
+struct SemRole {
+  S sem;
+  uint32_t bound = 1;
+  void init(int procs) {
+    bound = static_cast<uint32_t>(std::max(1, procs / 2));
+    sem.~S();
+    ::new (&sem) S(bound);
+  }
+  void step(Ctx& c) {
+    if (!acquire_mix(sem, c)) return;
+    const int64_t now = c.ctl->in_use.fetch_add(1, std::memory_order_acq_rel) + 1;
+    c.slot->held.store(1, std::memory_order_relaxed);
+    c.doing(kHold, kHolding);
+    if (now > static_cast<int64_t>(bound))
+      c.violation(std::to_string(now) + " permits in use, above the bound " + std::to_string(bound));
+    c.hold();
+    c.doing(kRelease, kInCall);
+    c.ctl->in_use.fetch_sub(1, std::memory_order_acq_rel);
+    c.slot->held.store(0, std::memory_order_relaxed);
+    sem.release();
+  }
+  // The parent gives back the permits of a killed worker (the loss is counted).
+  void give_back(uint32_t n) {
+    for (uint32_t i = 0; i < n; ++i) sem.release();
+  }
+  // quiescent_check(): every worker stopped or gone and no permit held: the semaphore must hold
+  // exactly `bound` permits, and (bounded) a release beyond them must raise.
+  std::string quiescent_check() {
+    uint32_t got = 0;
+    while (got <= bound && sem.acquire(false)) ++got;
+    std::string err;
+    if (got != bound) err = "a quiescent semaphore held " + std::to_string(got) + " permits, not " + std::to_string(bound);
+    for (uint32_t i = 0; i < std::min(got, bound); ++i) sem.release();
+    if (got > bound) {
+      // leave it as it was (over the bound): nothing more to check
+    } else if constexpr (kBounded) {
+      if (got == bound) {
+        bool raised = false;
+        try {
+          sem.release();
+        } catch (const over_release&) {
+          raised = true;
+        }
+        if (!raised) {
+          err = "a release beyond the bound of a full BoundedSemaphore did not raise";
+          (void)sem.acquire(false);  // take the extra permit back
+        }
+      }
+    }
+    return err;
+  }
+  std::string final_check(int) { return quiescent_check(); }
+  void parent_tick(TControl&) {}
+};
+
+template <class C>
+struct CondRole {
+  C cond;
+  CondData d;
+  void init(int) {}
+  void step(Ctx& c) {
+    if (!acquire_mix(cond.get_lock(), c)) return;
+    locked_step(c);
+    c.doing(kRelease, kInCall);
+    cond.release();
+  }
+  void locked_step(Ctx& c) {
+    if constexpr (requires { cond.get_lock().owner_died(); })
+      if (cond.get_lock().owner_died()) c.slot->recoveries.fetch_add(1, std::memory_order_relaxed);
+    c.doing(kHold, kHolding);
+    const uint64_t r = c.u(100);
+    if (r < 35) {  // producer: k items, notify(n) with n <= k, or notify_all
+      const int k = 1 + static_cast<int>(c.u(3));
+      d.items.fetch_add(k, std::memory_order_relaxed);
+      if (c.u(5) == 0) {
+        grant(kMaxWorkers);  // notify_all: every waiter
+        c.doing(kNotifyAll, kInCall);
+        cond.notify_all();
+      } else {
+        const int n = 1 + static_cast<int>(c.u(static_cast<uint64_t>(k)));
+        grant(static_cast<uint64_t>(n));
+        c.doing(kNotify, kInCall);
+        cond.notify(n);
+      }
+    } else if (r < 75) {  // a plain timed wait: true means notified, and counts against the budget
+      c.doing(kWaitTimed, kInCall);
+      d.waiting.fetch_add(1, std::memory_order_relaxed);
+      const bool notified = c.u(10) ? cond.wait(c.timeout_short()) : cond.wait(c.timeout_long());
+      d.waiting.fetch_sub(1, std::memory_order_relaxed);
+      c.doing(kHold, kHolding);
+      if (notified) {
+        const uint64_t w = d.woken.fetch_add(1, std::memory_order_relaxed) + 1;
+        const uint64_t b = d.budget.load(std::memory_order_relaxed);
+        if (w > b)
+          c.violation("notify(n) woke more than n: " + std::to_string(w) + " waits returned notified for " +
+                      std::to_string(b) + " notifications");
+      }
+      settle();
+      take(c);
+    } else {  // wait_for(predicate), blocking or timed
+      auto pred = [&] { return d.items.load(std::memory_order_relaxed) > 0; };
+      c.doing(kWaitPred, kInCall);
+      bool ok;
+      d.waiting.fetch_add(1, std::memory_order_relaxed);
+      if (c.u(2)) ok = cond.wait_for(std::chrono::microseconds(100 + c.u(5000)), pred);
+      else ok = cond.wait(pred);
+      d.waiting.fetch_sub(1, std::memory_order_relaxed);
+      settle();
+      c.doing(kHold, kHolding);
+      if (ok && !pred()) c.violation("wait_for(predicate) returned true with the predicate false");
+      take(c);
+    }
+  }
+  // grant(n): notify(n) may wake at most min(n, waiting) waiters; the budget grows by that, so a
+  // notify that wakes more than it may shows as woken > budget at once (budget += n alone would
+  // let notify_all and notify(n > waiting) bank slack that hides it).
+  void grant(uint64_t n) { d.budget.fetch_add(std::min(n, d.waiting.load(std::memory_order_relaxed)), std::memory_order_relaxed); }
+  // settle(): with nobody waiting, a notification not yet used can never be: a notify wakes only
+  // processes already waiting, and all of those have returned. The budget left over is void.
+  void settle() {
+    if (d.waiting.load(std::memory_order_relaxed) == 0) d.budget.store(d.woken.load(std::memory_order_relaxed), std::memory_order_relaxed);
+  }
+  void take(Ctx&) {
+    if (d.items.load(std::memory_order_relaxed) > 0) d.items.fetch_sub(1, std::memory_order_relaxed);
+  }
+  // The parent's ticker: an item and a notify(1) now and then, so a blocking predicate wait
+  // always has a producer (the workers could all be waiting at once).
+  void parent_tick(TControl&) {
+    if (!cond.get_lock().acquire(true, 0.001)) return;
+    d.items.fetch_add(1, std::memory_order_relaxed);
+    grant(1);
+    cond.notify(1);
+    cond.release();
+  }
+  std::string final_check(int) {
+    return d.woken.load() > d.budget.load() ? "more notified waits than notifications at the end" : "";
+  }
+};
+
+template <class E>
+struct EventRole {
+  E ev;
+  void init(int) {}
+  void set(TControl& ctl) {
+    ctl.sets_begun.fetch_add(1, std::memory_order_seq_cst);
+    ev.set();
+    ctl.sets_done.fetch_add(1, std::memory_order_seq_cst);
+  }
+  void step(Ctx& c) {
+    const uint64_t r = c.u(100);
+    if (r < 25) {
+      c.doing(kSet, kInCall);
+      set(*c.ctl);
+    } else if (r < 45) {
+      c.doing(kClear, kInCall);
+      ev.clear();
+    } else {
+      // A wait that returns true must overlap a set(): with d0 the sets completed before it
+      // looked and b1 the sets begun by the time it returned, b1 == d0 means no set() ran
+      // during the wait, and the event was clear when it looked.
+      const uint64_t d0 = c.ctl->sets_done.load(std::memory_order_seq_cst);
+      const bool was_set = ev.is_set();
+      bool got;
+      if (r < 85) {
+        c.doing(kWaitTimed, kInCall);
+        got = ev.wait(c.timeout_short());
+      } else if (r < 90) {
+        c.doing(kWaitTimed, kInCall);
+        got = ev.wait(c.timeout_long());
+      } else {
+        c.doing(kWait, kInCall);
+        got = ev.wait();
+      }
+      const uint64_t b1 = c.ctl->sets_begun.load(std::memory_order_seq_cst);
+      if (got && !was_set && b1 == d0) c.violation("wait() returned true but no set() overlapped it");
+      if (!got && r >= 90) c.violation("a wait() without timeout returned false");
+    }
+  }
+  // The parent sets the event now and then, so a wait() without timeout always ends.
+  void parent_tick(TControl& ctl) { set(ctl); }
+  std::string final_check(int) { return ""; }
+};
+
+// ---- the parent --------------------------------------------------------------------------------
+
+struct TortureTotals {
+  uint64_t ops = 0, ops_min = 0, ops_max = 0, violations = 0, recoveries = 0, losses = 0, kills = 0,
+           kills_deferred = 0, stops = 0, stutters = 0, shuffles = 0, signals = 0, starvations = 0, crashes = 0;
+  std::string first_problem;
+};
+
+struct Event_ {
+  double t;
+  std::string fault;
+  int worker;
+  std::string detail;
+};
+
+struct PairResult {
+  std::string role, backend;
+  double seconds = 0;
+  TortureTotals t;
+  bool success = true;
+  std::vector<Event_> schedule;
+  uint64_t schedule_dropped = 0;
+};
+
+constexpr std::size_t kScheduleCap = 2000;
+
+struct Opts {
+  std::vector<std::string> roles, backends;
+  std::set<std::string> faults;
+  int procs = 0;
+  double duration_s = 60, stat_interval_s = 5;
+  uint64_t seed = 0;
+  bool seed_given = false;
+  std::string out, results_dir = "results", broken, command_line;
+  bool no_save = false, quiet = false;
+};
+
+// Faults that apply to (role, backend): kill needs an outcome the torture can account for.
+std::set<std::string> applicable(const std::string& role, const std::string& backend, const std::set<std::string>& want) {
+  std::set<std::string> out = want;
+  const bool robust = backend == "native" || backend == "posix";
+  if ((role == "lock" || role == "rlock" || role == "condition") && !robust) out.erase("kill");
+  return out;
+}
+
+template <class R>
+class Torture {
+ public:
+  Torture(const Opts& o, const Topology& topo, SignalGate& gate, std::string role, std::string backend, double seconds,
+          uint64_t seed, double t0_run)
+      : o_(o), topo_(topo), gate_(gate), seconds_(seconds), seed_(seed), t0_run_(t0_run),
+        region_(round_up(sizeof(TControl), 64) + sizeof(TSlot) * static_cast<std::size_t>(o.procs) + sizeof(R) + 128) {
+    res_.role = std::move(role);
+    res_.backend = std::move(backend);
+    faults_ = applicable(res_.role, res_.backend, o.faults);
+    char* base = static_cast<char*>(region_.data());
+    ctl_ = ::new (base) TControl();
+    slots_ = reinterpret_cast<TSlot*>(base + round_up(sizeof(TControl), 64));
+    for (int i = 0; i < o.procs; ++i) ::new (&slots_[i]) TSlot();
+    role_ = ::new (base + round_up(round_up(sizeof(TControl), 64) + sizeof(TSlot) * static_cast<std::size_t>(o.procs), 64)) R();
+    role_->init(o.procs);
+    pids_.assign(static_cast<std::size_t>(o.procs), -1);
+    incarnation_.assign(pids_.size(), 0);
+    stopped_until_.assign(pids_.size(), 0);
+    resumed_.assign(pids_.size(), 0);
+    starving_.assign(pids_.size(), false);
+    rng_.seed(seed);
+  }
+  ~Torture() {
+    if (agent_ > 0) {
+      kill(agent_, SIGKILL);
+      waitpid(agent_, nullptr, 0);
+    }
+    for (pid_t p : pids_)
+      if (p > 0) {
+        kill(p, SIGKILL);
+        waitpid(p, nullptr, 0);
+      }
+    role_->~R();
+  }
+
+  PairResult run() {
+    // SIGUSR1 stays blocked in this process, so a worker forked from it cannot die of one before
+    // it has installed its handler (it unblocks it right after).
+    sigset_t usr1;
+    sigemptyset(&usr1);
+    sigaddset(&usr1, SIGUSR1);
+    sigprocmask(SIG_BLOCK, &usr1, nullptr);
+    const uint64_t start = mono_ns();
+    spawn_agent();
+    for (int i = 0; i < o_.procs; ++i) spawn(i);
+    const double end_s = seconds_;
+    double next_stat = o_.stat_interval_s, next_kill = exp_s(0.5), next_stop = exp_s(0.1), next_stutter = exp_s(3),
+           next_shuffle = exp_s(0.3), next_signal = 0, next_starve = 0.1;
+    for (;;) {
+      const double t = elapsed(start);
+      if (t >= end_s) break;
+      reap();
+      continue_due(t);
+      if (has("signal") && t >= next_signal) {
+        const int w = pick_running();
+        if (w >= 0) signal_worker(w);
+        next_signal = t + 0.0005 + uniform(0.001);
+      }
+      if (has("stop") && t >= next_stop) {
+        stop_fault(t);
+        next_stop = t + exp_s(0.1);
+      }
+      if (has("kill") && t >= next_kill) {
+        kill_fault(t);
+        next_kill = t + exp_s(0.5);
+      }
+      if (has("shuffle") && t >= next_shuffle) {
+        shuffle_fault(t);
+        next_shuffle = t + exp_s(0.3);
+      }
+      if (has("stutter") && t >= next_stutter) {
+        stutter_fault(t);
+        next_stutter = elapsed(start) + exp_s(3);
+      }
+      if (t >= next_starve) {
+        check_starvation();
+        next_starve = t + 0.1;
+      }
+      if (t >= next_stat) {
+        if (!o_.quiet) std::cout << stats_line(t) << std::endl;
+        next_stat += o_.stat_interval_s;
+      }
+      pause_ms(1);
+    }
+    finish();
+    res_.seconds = elapsed(start);
+    collect();
+    if (const std::string e = role_->final_check(o_.procs); !e.empty()) problem(e), ++res_.t.violations;
+    res_.success = res_.t.violations == 0 && res_.t.starvations == 0 && res_.t.crashes == 0;
+    if (!o_.quiet) std::cout << stats_line(res_.seconds) << std::endl;
+    return std::move(res_);
+  }
+
+ private:
+  static std::size_t round_up(std::size_t n, std::size_t a) { return (n + a - 1) / a * a; }
+  double elapsed(uint64_t start) const { return static_cast<double>(mono_ns() - start) * 1e-9; }
+  bool has(const char* f) const { return faults_.count(f) > 0; }
+  double uniform(double max) { return std::uniform_real_distribution<double>(0, max)(rng_); }
+  double exp_s(double mean) { return std::exponential_distribution<double>(1.0 / mean)(rng_); }
+  void pause_ms(int ms) {
+    pollfd p{gate_.fd(), POLLIN, 0};
+    if (poll(&p, 1, ms) > 0) gate_.check();  // SIGINT/SIGTERM/SIGHUP: throws interrupted
+  }
+  void note(double t, const char* fault, int w, std::string detail = "") {
+    if (res_.schedule.size() < kScheduleCap) res_.schedule.push_back({t_run() , fault, w, std::move(detail)});
+    else ++res_.schedule_dropped;
+    (void)t;
+  }
+  double t_run() const { return static_cast<double>(mono_ns()) * 1e-9 - t0_run_; }
+  void problem(const std::string& what) {
+    if (res_.t.first_problem.empty()) res_.t.first_problem = what;
+  }
+
+  void spawn(int i) {
+    const uint32_t token = static_cast<uint32_t>(i + 1) | (static_cast<uint32_t>(++incarnation_[i]) << 16);
+    TSlot& s = slots_[i];
+    s.where.store(kOut);
+    s.held.store(0);
+    s.doing.store(kIdle);
+    s.token.store(token);
+    s.progress_ns.store(mono_ns());
+    const pid_t parent = getpid();
+    const int pu = topo_.pus().empty() ? -1 : topo_.pus()[static_cast<std::size_t>(i) % topo_.pus().size()];
+    const pid_t pid = fork();
+    if (pid < 0) throw std::system_error(errno, std::generic_category(), "fork");
+    if (pid == 0) {
+      prctl(PR_SET_PDEATHSIG, SIGKILL);
+      if (getppid() != parent) _exit(97);
+      close(gate_.fd());
+      signal(SIGINT, SIG_IGN);
+      struct sigaction sa {};
+      sa.sa_handler = on_usr1;  // no SA_RESTART: every wait sees EINTR
+      sigaction(SIGUSR1, &sa, nullptr);
+      sigprocmask(SIG_SETMASK, &gate_.old_mask(), nullptr);
+      if (pu >= 0) (void)topo_.bind_self(pu);
+      Ctx c{ctl_, &s, std::mt19937_64(seed_ ^ (0x9e3779b97f4a7c15ull * static_cast<uint64_t>(token))), token};
+      int rc = 0;
+      try {
+        while (ctl_->stop.load(std::memory_order_relaxed) == 0) {
+          role_->step(c);
+          c.done_op();
+        }
+      } catch (const std::exception& e) {
+        c.violation(std::string("worker threw: ") + e.what() + " while doing " +
+                    doing_name(s.doing.load(std::memory_order_relaxed)));
+        rc = 3;
+      }
+      std::fflush(nullptr);
+      _exit(rc);
+    }
+    pids_[static_cast<std::size_t>(i)] = pid;
+    stopped_until_[static_cast<std::size_t>(i)] = 0;
+    resumed_[static_cast<std::size_t>(i)] = mono_ns();
+  }
+
+  // reap(): a worker that died without us killing it is a crash (exit 3: it threw; a signal:
+  // it crashed). Its slot keeps its counts; a replacement takes its place.
+  void reap() {
+    for (std::size_t i = 0; i < pids_.size(); ++i) {
+      if (pids_[i] <= 0) continue;
+      int st = 0;
+      const pid_t r = waitpid(pids_[i], &st, WNOHANG);
+      if (r != pids_[i]) continue;
+      pids_[i] = -1;
+      retire(static_cast<int>(i));
+      std::string why = WIFSIGNALED(st) ? "killed by signal " + std::to_string(WTERMSIG(st))
+                                        : "exit status " + std::to_string(WEXITSTATUS(st));
+      ++res_.t.crashes;
+      problem("worker " + std::to_string(i) + " died unexpectedly (" + why + ")" +
+              (slots_[i].message[0] ? std::string(": ") + slots_[i].message : std::string()));
+      note(0, "crash", static_cast<int>(i), why);
+      if (!ctl_->stop.load()) spawn(static_cast<int>(i));
+    }
+  }
+  // retire(): folds a dead incarnation's counts into the totals and clears its slot counters.
+  void retire(int i) {
+    TSlot& s = slots_[static_cast<std::size_t>(i)];
+    dead_ops_[i] += s.ops.exchange(0);
+    res_.t.violations += s.violations.exchange(0);
+    res_.t.recoveries += s.recoveries.exchange(0);
+    if (s.message[0]) problem(std::string(s.message)), s.message[0] = 0;
+  }
+
+  int pick_running() {
+    std::vector<int> c;
+    for (std::size_t i = 0; i < pids_.size(); ++i)
+      if (pids_[i] > 0 && stopped_until_[i] == 0) c.push_back(static_cast<int>(i));
+    if (c.empty()) return -1;
+    return c[std::uniform_int_distribution<std::size_t>(0, c.size() - 1)(rng_)];
+  }
+  void signal_worker(int w) {
+    if (kill(pids_[static_cast<std::size_t>(w)], SIGUSR1) == 0) ++res_.t.signals;
+  }
+  bool stop_and_wait(int w) {
+    const pid_t p = pids_[static_cast<std::size_t>(w)];
+    if (kill(p, SIGSTOP) != 0) return false;
+    int st = 0;
+    for (;;) {
+      const pid_t r = waitpid(p, &st, WUNTRACED);
+      if (r == p && WIFSTOPPED(st)) return true;
+      if (r == p) {  // it died meanwhile
+        pids_[static_cast<std::size_t>(w)] = -1;
+        retire(w);
+        ++res_.t.crashes;
+        problem("worker " + std::to_string(w) + " died unexpectedly while being stopped");
+        if (!ctl_->stop.load()) spawn(w);
+        return false;
+      }
+      if (r < 0 && errno != EINTR) return false;
+    }
+  }
+  void cont(int w) {
+    const std::size_t i = static_cast<std::size_t>(w);
+    if (pids_[i] > 0) kill(pids_[i], SIGCONT);
+    stopped_until_[i] = 0;
+    resumed_[i] = mono_ns();
+  }
+  void continue_due(double) {
+    const uint64_t now = mono_ns();
+    for (std::size_t i = 0; i < pids_.size(); ++i)
+      if (stopped_until_[i] && now >= stopped_until_[i]) cont(static_cast<int>(i));
+  }
+
+  void stop_fault(double t) {
+    const int w = pick_running();
+    if (w < 0 || !stop_and_wait(w)) return;
+    const double ms = 1 + uniform(199);
+    stopped_until_[static_cast<std::size_t>(w)] = mono_ns() + static_cast<uint64_t>(ms * 1e6);
+    ++res_.t.stops;
+    note(t, "stop", w, std::to_string(static_cast<int>(ms)) + " ms while " + doing_name(slots_[w].doing.load()));
+  }
+
+  void kill_fault(double t) {
+    // Prefer a holder.
+    std::vector<int> holders;
+    for (std::size_t i = 0; i < pids_.size(); ++i)
+      if (pids_[i] > 0 && stopped_until_[i] == 0 && slots_[i].where.load() == kHolding) holders.push_back(static_cast<int>(i));
+    const int w = holders.empty() ? pick_running()
+                                  : holders[std::uniform_int_distribution<std::size_t>(0, holders.size() - 1)(rng_)];
+    if (w < 0 || !stop_and_wait(w)) return;
+    TSlot& s = slots_[static_cast<std::size_t>(w)];
+    const uint32_t where = s.where.load(std::memory_order_acquire);
+    const std::string doing = doing_name(s.doing.load());
+    // Only a robust lock's take-over or a stateless waiter can lose a worker anywhere; the others
+    // are killed only where what they hold is known exactly.
+    // posix's Event is a robust mutex plus a pthread condvar, and a condvar is not robust: a
+    // waiter killed inside pthread_cond_wait leaves it waiting for that waiter forever (the next
+    // broadcast blocks holding the mutex; the torture found it), so posix's Event is killed only
+    // outside its calls, like the roles below.
+    const bool robust = res_.backend == "native" || res_.backend == "posix";
+    const bool anywhere = (robust && (res_.role == "lock" || res_.role == "rlock")) ||
+                          (res_.backend == "native" && res_.role == "event");
+    if (!anywhere && where == kInCall) {
+      cont(w);
+      ++res_.t.kills_deferred;
+      return;
+    }
+    const pid_t p = pids_[static_cast<std::size_t>(w)];
+    kill(p, SIGKILL);
+    kill(p, SIGCONT);
+    waitpid(p, nullptr, 0);
+    pids_[static_cast<std::size_t>(w)] = -1;
+    ++res_.t.kills;
+    note(t, "kill", w, std::string(where == kHolding ? "holding" : where == kInCall ? "in a call" : "outside") + ", " + doing);
+    if constexpr (requires(R r) { r.give_back(1u); }) {
+      const uint32_t held = s.held.load();
+      if (held) {  // the agent gives the dead worker's permits back
+        ctl_->in_use.fetch_sub(held);
+        ctl_->give_back.fetch_add(held);
+        res_.t.losses += held;
+      }
+    }
+    retire(w);
+    stopped_until_[static_cast<std::size_t>(w)] = 0;
+    if (!ctl_->stop.load()) spawn(w);
+  }
+
+  void shuffle_fault(double t) {
+    const int w = pick_running();
+    if (w < 0 || topo_.pus().empty()) return;
+    const int pu = topo_.pus()[std::uniform_int_distribution<std::size_t>(0, topo_.pus().size() - 1)(rng_)];
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    CPU_SET(pu, &set);
+    if (sched_setaffinity(pids_[static_cast<std::size_t>(w)], sizeof set, &set) == 0) {
+      ++res_.t.shuffles;
+      note(t, "shuffle", w, "PU " + std::to_string(pu));
+    }
+  }
+
+  void stutter_fault(double t) {
+    std::vector<int> paused;
+    for (std::size_t i = 0; i < pids_.size(); ++i)
+      if (pids_[i] > 0 && stopped_until_[i] == 0 && stop_and_wait(static_cast<int>(i))) paused.push_back(static_cast<int>(i));
+    ++res_.t.stutters;
+    const int ms = 20 + static_cast<int>(uniform(280));
+    note(t, "stutter", -1, std::to_string(ms) + " ms, " + std::to_string(paused.size()) + " workers");
+    // Everyone is stopped: a semaphore with no permit held must be whole.
+    if constexpr (requires(R r) { r.quiescent_check(); }) {
+      bool any_held = false;
+      for (std::size_t i = 0; i < pids_.size(); ++i)
+        if (pids_[i] > 0 && (slots_[i].where.load() != kOut || slots_[i].held.load())) any_held = true;
+      if (!any_held && ctl_->give_back.load() == 0) {  // the agent checks; everyone waits for it
+        const uint32_t req = ctl_->check_req.fetch_add(1) + 1;
+        const uint64_t until = mono_ns() + 1'000'000'000;
+        while (ctl_->check_done.load(std::memory_order_acquire) != req && mono_ns() < until) pause_ms(1);
+        if (ctl_->check_done.load(std::memory_order_acquire) == req && ctl_->check_msg[0]) {
+          ++res_.t.violations;
+          problem(ctl_->check_msg);
+        }
+      }
+    }
+    pause_ms(ms);
+    for (int w : paused) kill(pids_[static_cast<std::size_t>(w)], SIGCONT);  // all together
+    for (int w : paused) cont(w);
+  }
+
+  void check_starvation() {
+    const uint64_t now = mono_ns();
+    if (agent_ > 0 && !agent_starving_ &&
+        static_cast<double>(now - std::min(now, ctl_->agent_progress_ns.load())) * 1e-9 > kStarveS) {
+      agent_starving_ = true;
+      ++res_.t.starvations;
+      problem("the agent (the role's ticker, or a give-back of permits) made no progress for " +
+              std::to_string(static_cast<int>(kStarveS)) + " s");
+    }
+    for (std::size_t i = 0; i < pids_.size(); ++i) {
+      if (pids_[i] <= 0 || stopped_until_[i]) continue;
+      const uint64_t since = std::max(slots_[i].progress_ns.load(), resumed_[i]);
+      const bool stuck = now > since && static_cast<double>(now - since) * 1e-9 > kStarveS;
+      if (stuck && !starving_[i]) {
+        starving_[i] = true;
+        ++res_.t.starvations;
+        const std::string what = "worker " + std::to_string(i) + " (" + res_.role + "/" + res_.backend +
+                                 ") starved: no progress for " + std::to_string(static_cast<int>(kStarveS)) +
+                                 " s while doing " + doing_name(slots_[i].doing.load());
+        problem(what);
+        note(0, "starved", static_cast<int>(i), doing_name(slots_[i].doing.load()));
+        if (!o_.quiet) std::cout << "torture: " << what << std::endl;
+      } else if (!stuck) {
+        starving_[i] = false;
+      }
+    }
+  }
+
+  // finish(): stop every worker, let them leave (the longest wait in the mix is 0.5 s), and
+  // kill what is left after a grace period: a worker that cannot leave is starved.
+  void finish() {
+    ctl_->stop.store(1);
+    for (std::size_t i = 0; i < pids_.size(); ++i)
+      if (stopped_until_[i]) cont(static_cast<int>(i));
+    const uint64_t until = mono_ns() + static_cast<uint64_t>(kStarveS * 1e9);
+    for (;;) {  // the agent's ticker goes on, so a wait() without timeout ends
+      bool left = false;
+      for (std::size_t i = 0; i < pids_.size(); ++i) {
+        if (pids_[i] <= 0) continue;
+        int st = 0;
+        if (waitpid(pids_[i], &st, WNOHANG) == pids_[i]) {
+          pids_[i] = -1;
+          if (!(WIFEXITED(st) && WEXITSTATUS(st) == 0)) {
+            ++res_.t.crashes;
+            problem("worker " + std::to_string(i) + " ended badly (" +
+                    (WIFSIGNALED(st) ? "signal " + std::to_string(WTERMSIG(st)) : "exit " + std::to_string(WEXITSTATUS(st))) +
+                    ")" + (slots_[i].message[0] ? std::string(": ") + slots_[i].message : std::string()));
+          }
+        } else {
+          left = true;
+        }
+      }
+      if (!left) break;
+      if (mono_ns() >= until) {
+        for (std::size_t i = 0; i < pids_.size(); ++i)
+          if (pids_[i] > 0) {
+            ++res_.t.starvations;
+            problem("worker " + std::to_string(i) + " could not stop within " + std::to_string(static_cast<int>(kStarveS)) +
+                    " s, stuck in " + doing_name(slots_[i].doing.load()));
+            kill(pids_[i], SIGKILL);
+            waitpid(pids_[i], nullptr, 0);
+            pids_[i] = -1;
+          }
+        break;
+      }
+      pause_ms(2);
+    }
+    stop_agent();
+  }
+
+  // The agent: one more process, never faulted, that does what the parent must not (the parent
+  // never blocks on a primitive: a worker it stopped may hold one's internal mutex, and only the
+  // parent can continue it). It runs the role's ticker (an event set(), a notify(1) with an
+  // item: a wait() without timeout always ends), gives back a killed worker's permits, and runs
+  // the quiescent check the parent asks for while every worker is stopped.
+  void spawn_agent() {
+    const pid_t parent = getpid();
+    ctl_->agent_progress_ns.store(mono_ns());
+    const pid_t pid = fork();
+    if (pid < 0) throw std::system_error(errno, std::generic_category(), "fork");
+    if (pid == 0) {
+      prctl(PR_SET_PDEATHSIG, SIGKILL);
+      if (getppid() != parent) _exit(97);
+      close(gate_.fd());
+      signal(SIGINT, SIG_IGN);
+      int rc = 0;
+      try {
+        uint64_t next_tick = 0;
+        while (!ctl_->agent_stop.load()) {
+          const uint64_t now = mono_ns();
+          ctl_->agent_progress_ns.store(now);
+          if (now >= next_tick) {
+            role_->parent_tick(*ctl_);
+            next_tick = now + 20'000'000;
+          }
+          if constexpr (requires(R r) { r.give_back(1u); })
+            if (const uint32_t n = ctl_->give_back.exchange(0)) role_->give_back(n);
+          if constexpr (requires(R r) { r.quiescent_check(); }) {
+            const uint32_t req = ctl_->check_req.load();
+            if (req != ctl_->check_done.load()) {
+              const std::string e = role_->quiescent_check();
+              std::snprintf(ctl_->check_msg, sizeof ctl_->check_msg, "%s", e.c_str());
+              ctl_->check_done.store(req, std::memory_order_release);
+            }
+          }
+          timespec ts{0, 1'000'000};
+          nanosleep(&ts, nullptr);
+        }
+      } catch (const std::exception& e) {
+        std::snprintf(ctl_->check_msg, sizeof ctl_->check_msg, "the agent threw: %s", e.what());
+        rc = 3;
+      }
+      _exit(rc);
+    }
+    agent_ = pid;
+  }
+  void stop_agent() {
+    if (agent_ <= 0) return;
+    ctl_->agent_stop.store(1);
+    const uint64_t until = mono_ns() + static_cast<uint64_t>(kStarveS * 1e9);
+    int st = 0;
+    for (;;) {
+      const pid_t r = waitpid(agent_, &st, WNOHANG);
+      if (r == agent_) {
+        if (!(WIFEXITED(st) && WEXITSTATUS(st) == 0)) {
+          ++res_.t.crashes;
+          problem(std::string("the agent ended badly") + (ctl_->check_msg[0] ? std::string(": ") + ctl_->check_msg : ""));
+        }
+        break;
+      }
+      if (mono_ns() >= until) {
+        ++res_.t.starvations;
+        problem("the agent (the role's ticker) was stuck for " + std::to_string(static_cast<int>(kStarveS)) + " s");
+        kill(agent_, SIGKILL);
+        waitpid(agent_, nullptr, 0);
+        break;
+      }
+      pause_ms(2);
+    }
+    agent_ = -1;
+  }
+
+  void collect() {
+    TortureTotals& t = res_.t;
+    t.ops_min = UINT64_MAX;
+    for (int i = 0; i < o_.procs; ++i) {
+      TSlot& s = slots_[static_cast<std::size_t>(i)];
+      const uint64_t ops = s.ops.load() + dead_ops_[i];
+      t.ops += ops;
+      t.ops_min = std::min(t.ops_min, ops);
+      t.ops_max = std::max(t.ops_max, ops);
+      t.violations += s.violations.load();
+      t.recoveries += s.recoveries.load();
+      if (s.message[0]) problem(s.message);
+    }
+    if (o_.procs == 0) t.ops_min = 0;
+  }
+
+  std::string stats_line(double t) {
+    uint64_t ops = 0, mn = UINT64_MAX, mx = 0, viol = res_.t.violations, rec = res_.t.recoveries;
+    for (int i = 0; i < o_.procs; ++i) {
+      const TSlot& s = slots_[static_cast<std::size_t>(i)];
+      const uint64_t o = s.ops.load() + dead_ops_[i];
+      ops += o;
+      mn = std::min(mn, o);
+      mx = std::max(mx, o);
+      viol += s.violations.load();
+      rec += s.recoveries.load();
+    }
+    if (ctl_->stop.load() && res_.seconds > 0) {  // the final line: the collected totals
+      ops = res_.t.ops, mn = res_.t.ops_min, mx = res_.t.ops_max, viol = res_.t.violations, rec = res_.t.recoveries;
+    }
+    char buf[512];
+    std::snprintf(buf, sizeof buf,
+                  "torture %s/%s t=%.1fs: ops %llu (per worker min/max %llu/%llu) violations %llu recoveries %llu "
+                  "losses %llu kills %llu stops %llu stutters %llu shuffles %llu signals %llu starvations %llu crashes %llu",
+                  res_.role.c_str(), res_.backend.c_str(), t, (unsigned long long)ops, (unsigned long long)(mn == UINT64_MAX ? 0 : mn),
+                  (unsigned long long)mx, (unsigned long long)viol, (unsigned long long)rec,
+                  (unsigned long long)res_.t.losses, (unsigned long long)res_.t.kills, (unsigned long long)res_.t.stops,
+                  (unsigned long long)res_.t.stutters, (unsigned long long)res_.t.shuffles,
+                  (unsigned long long)res_.t.signals, (unsigned long long)res_.t.starvations,
+                  (unsigned long long)res_.t.crashes);
+    return buf;
+  }
+
+  const Opts& o_;
+  const Topology& topo_;
+  SignalGate& gate_;
+  double seconds_;
+  uint64_t seed_;
+  double t0_run_;
+  std::set<std::string> faults_;
+  AnonymousRegion region_;
+  TControl* ctl_ = nullptr;
+  TSlot* slots_ = nullptr;
+  R* role_ = nullptr;
+  std::vector<pid_t> pids_;
+  pid_t agent_ = -1;
+  bool agent_starving_ = false;
+  std::vector<int> incarnation_;
+  std::vector<uint64_t> stopped_until_, resumed_;
+  std::vector<bool> starving_;
+  std::map<int, uint64_t> dead_ops_;
+  std::mt19937_64 rng_;
+  PairResult res_;
+};
+
+// run_pair(): instantiates role x backend (with a broken primitive when asked) and runs it;
+// nullopt when the backend does not offer the role.
+std::optional<PairResult> run_pair(const Opts& o, const Topology& topo, SignalGate& gate, const std::string& role,
+                                   const std::string& backend, double seconds, uint64_t seed, double t0) {
+  std::optional<PairResult> out;
+  auto go = [&]<class R>() { out = Torture<R>(o, topo, gate, role, backend, seconds, seed, t0).run(); };
+  const std::string& f = o.broken;
+  with_backend(backend, [&]<class B>() {
+    if (role == "lock") {
+      if constexpr (requires { typename B::Lock; }) {
+        if (f == "lock_skip_acquire") go.template operator()<LockRole<SkipLock<typename B::Lock>>>();
+        else go.template operator()<LockRole<typename B::Lock>>();
+      }
+    } else if (role == "rlock") {
+      if constexpr (requires { typename B::RLock; }) {
+        if (f == "rlock_skip_acquire") go.template operator()<RLockRole<SkipLock<typename B::RLock>>>();
+        else go.template operator()<RLockRole<typename B::RLock>>();
+      }
+    } else if (role == "semaphore") {
+      if constexpr (requires { typename B::Semaphore; }) {
+        if (f == "semaphore_skip_acquire") go.template operator()<SemRole<SkipSemaphore<typename B::Semaphore>, false>>();
+        else go.template operator()<SemRole<typename B::Semaphore, false>>();
+      }
+    } else if (role == "bounded_semaphore") {
+      if constexpr (requires { typename B::BoundedSemaphore; }) {
+        if (f == "bounded_release_unchecked")
+          go.template operator()<SemRole<UncheckedBounded<typename B::BoundedSemaphore>, true>>();
+        else go.template operator()<SemRole<typename B::BoundedSemaphore, true>>();
+      }
+    } else if (role == "condition") {
+      if constexpr (requires { typename B::Condition; }) {
+        if (f == "condition_notify_wakes_all") go.template operator()<CondRole<WakeAllCondition<typename B::Condition>>>();
+        else go.template operator()<CondRole<typename B::Condition>>();
+      }
+    } else if (role == "event") {
+      if constexpr (requires { typename B::Event; }) {
+        if (f == "event_wait_lies") go.template operator()<EventRole<LyingEvent<typename B::Event>>>();
+        else go.template operator()<EventRole<typename B::Event>>();
+      }
+    }
+  });
+  return out;
+}
+
+// ---- command line and output --------------------------------------------------------------------
+
+std::vector<std::string> split(const std::string& s) {
+  std::vector<std::string> v;
+  std::stringstream ss(s);
+  for (std::string x; std::getline(ss, x, ',');) v.push_back(x);
+  return v;
+}
+std::string join(const std::vector<std::string>& v) {
+  std::string s;
+  for (const auto& x : v) s += (s.empty() ? "" : ", ") + x;
+  return s;
+}
+
+double parse_seconds(const std::string& flag, const std::string& text) {
+  std::string num = text;
+  double scale = 1;
+  if (num.size() > 2 && num.compare(num.size() - 2, 2, "ms") == 0) num.resize(num.size() - 2), scale = 1e-3;
+  else if (num.size() > 1 && num.back() == 's') num.pop_back();
+  char* end = nullptr;
+  errno = 0;
+  const double v = std::strtod(num.c_str(), &end);
+  if (num.empty() || end != num.c_str() + num.size() || errno || !(v > 0) || v * scale > 86400 * 7)
+    throw usage_error(flag + ": '" + text + "' is not a duration in seconds (e.g. 60, 2.5, 250ms; at most a week)");
+  return v * scale;
+}
+
+Opts parse(int argc, char** argv, const Topology& topo) {
+  Opts o;
+  for (int i = 0; i < argc; ++i) o.command_line += (i ? " " : "") + std::string(argv[i]);
+  CLI::App app{"bench --torture — a seeded, randomized soak of the primitives under injected faults", "bench --torture"};
+  app.set_help_flag("-h,--help", "Print this help and exit");
+  bool torture = false;
+  std::string roles = "all", backends = "native", procs, duration = "60", seed, interval = "5", faults = "all";
+  app.add_flag("--torture", torture, "Run the torture (this mode)");
+  app.add_option("--primitive,-p", roles, "Roles to torture, comma separated, or all: " + join(kRoles) + " [all]");
+  app.add_option("--backend,-b", backends, "Backends, comma separated (native, posix, boost, spin, or all) [native]");
+  app.add_option("--procs,-n", procs, "Worker processes per role, 2.." + std::to_string(kMaxWorkers) + " [twice the PUs]");
+  app.add_option("--duration,-d", duration, "Total seconds, split evenly between the role x backend pairs [60]");
+  app.add_option("--seed", seed, "Seed of every random choice (printed; replays the schedule) [from the clock]");
+  app.add_option("--stat-interval", interval, "Seconds between stats lines [5]");
+  app.add_option("--faults", faults, "Faults to inject, comma separated: " + join(kFaults) + ", all or none [all that apply]");
+  app.add_option("--out,-o", o.out, "CSV file the rows are added to (JSON context beside it) [results/<host>/torture.csv]");
+  app.add_option("--results-dir", o.results_dir, "Default results root [results]");
+  app.add_flag("--no-save", o.no_save, "Write no results file");
+  app.add_flag("--quiet,-q", o.quiet, "Only the SUCCESS or FAILURE line");
+  std::string broken_help = "Testing only: torture a deliberately broken primitive, to prove the checker fails:";
+  for (const auto& [k, v] : kBroken) broken_help += " " + k + " (" + v + ");";
+  app.add_option("--inject-fault", o.broken, broken_help);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp&) {
+    std::cout << app.help();
+    std::exit(0);
+  } catch (const CLI::ParseError& e) {
+    std::string msg = e.what();
+    std::replace(msg.begin(), msg.end(), '\n', ' ');
+    throw usage_error(msg + " (see bench --torture --help)");
+  }
+  if (o.no_save && !o.out.empty()) throw usage_error("--no-save: cannot be combined with --out");
+  o.roles = roles == "all" ? kRoles : split(roles);
+  for (const auto& r : o.roles)
+    if (std::find(kRoles.begin(), kRoles.end(), r) == kRoles.end())
+      throw usage_error("--primitive: '" + r + "' has no torture (accepted: " + join(kRoles) + ", all)");
+  const auto& names = backend_names();
+  o.backends = backends == "all" ? std::vector<std::string>{} : split(backends);
+  if (backends == "all")
+    for (const auto& b : names)
+      if (b != "posix_plain") o.backends.push_back(b);
+  for (const auto& b : o.backends)
+    if (std::find(names.begin(), names.end(), b) == names.end())
+      throw usage_error("--backend: '" + b + "' cannot be tortured (accepted: " + join(names) + ", all)");
+  const int pus = static_cast<int>(std::max<std::size_t>(1, topo.pus().size()));
+  o.procs = std::min(kMaxWorkers, std::max(2, 2 * pus));
+  if (!procs.empty()) {
+    char* end = nullptr;
+    const long v = std::strtol(procs.c_str(), &end, 10);
+    if (end != procs.c_str() + procs.size() || v < 2 || v > kMaxWorkers)
+      throw usage_error("--procs: '" + procs + "' is not a whole number in 2.." + std::to_string(kMaxWorkers));
+    o.procs = static_cast<int>(v);
+  }
+  o.duration_s = parse_seconds("--duration", duration);
+  o.stat_interval_s = parse_seconds("--stat-interval", interval);
+  if (!seed.empty()) {
+    char* end = nullptr;
+    errno = 0;
+    o.seed = std::strtoull(seed.c_str(), &end, 10);
+    if (seed[0] == '-' || end != seed.c_str() + seed.size() || errno)
+      throw usage_error("--seed: '" + seed + "' is not a whole number in 0..2^64-1");
+    o.seed_given = true;
+  } else {
+    o.seed = std::random_device{}() ^ (static_cast<uint64_t>(mono_ns()) << 20);
+  }
+  if (faults == "all") o.faults = std::set<std::string>(kFaults.begin(), kFaults.end());
+  else if (faults != "none")
+    for (const auto& f : split(faults)) {
+      if (std::find(kFaults.begin(), kFaults.end(), f) == kFaults.end())
+        throw usage_error("--faults: unknown fault '" + f + "' (accepted: " + join(kFaults) + ", all, none)");
+      o.faults.insert(f);
+    }
+  if (!o.broken.empty()) {
+    if (!kBroken.count(o.broken)) {
+      std::vector<std::string> ks;
+      for (const auto& [k, v] : kBroken) ks.push_back(k);
+      throw usage_error("--inject-fault: unknown broken primitive '" + o.broken + "' (accepted: " + join(ks) + ")");
+    }
+    if (std::find(o.roles.begin(), o.roles.end(), role_of_broken(o.broken)) == o.roles.end())
+      throw usage_error("--inject-fault: '" + o.broken + "' breaks the " + role_of_broken(o.broken) +
+                        " role, which --primitive does not include");
+  }
+  return o;
+}
+
+std::string csv_header() {
+  return "run_id,host_id,role,backend,procs,seconds,seed,faults,ops,ops_min,ops_max,violations,recoveries,losses,"
+         "kills,kills_deferred,stops,stutters,shuffles,signals,starvations,crashes,result,detail";
+}
+std::string csv_quote(const std::string& s) {
+  std::string q = "\"";
+  for (char ch : s) q += ch == '"' ? std::string("\"\"") : std::string(1, ch == '\n' ? ' ' : ch);
+  return q + "\"";
+}
+
+// write_whole(): path's new content through a temporary file renamed over it: a reader (or a
+// crash) sees the old file or the new one, never a torn one.
+void write_whole(const std::string& path, const std::string& content) {
+  const std::string tmp = path + ".tmp." + std::to_string(getpid());
+  {
+    std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
+    f << content;
+    f.flush();
+    if (!f) {
+      std::remove(tmp.c_str());
+      throw std::runtime_error("cannot write " + tmp);
+    }
+  }
+  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+    const int e = errno;
+    std::remove(tmp.c_str());
+    throw std::runtime_error("cannot rename " + tmp + " to " + path + ": " + std::strerror(e));
+  }
+}
+
+std::string slurp(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  std::stringstream ss;
+  ss << f.rdbuf();
+  return ss.str();
+}
+
+std::string fault_list(const std::set<std::string>& s) {
+  std::string out;
+  for (const auto& f : kFaults)
+    if (s.count(f)) out += (out.empty() ? "" : ";") + f;
+  return out.empty() ? "none" : out;
+}
+
+}  // namespace
+
+bool torture_requested(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i)
+    if (std::strcmp(argv[i], "--torture") == 0) return true;
+  return false;
+}
+
+int run_torture(int argc, char** argv, const Topology& topo, SignalGate& gate) {
+  Opts o;
+  try {
+    o = parse(argc, argv, topo);
+  } catch (const usage_error& e) {
+    std::cerr << "bench: " << e.what() << "\n";
+    return 2;
+  }
+  HostContext ctx = collect_context(topo);
+  char idbuf[64];
+  std::snprintf(idbuf, sizeof idbuf, "torture-%llx-%d", static_cast<unsigned long long>(mono_ns()), getpid());
+  const std::string run_id = idbuf;
+  std::string path;
+  if (!o.no_save) {
+    path = !o.out.empty() ? o.out : o.results_dir + "/" + ctx.host_name + "/torture.csv";
+    std::error_code ec;
+    const auto dir = std::filesystem::path(path).parent_path();
+    if (!dir.empty()) std::filesystem::create_directories(dir, ec);
+    if (ec || (std::filesystem::exists(path) && !std::filesystem::is_regular_file(path))) {
+      std::cerr << "bench: --out: cannot write '" << path << "'" << (ec ? ": " + ec.message() : "") << "\n";
+      return 2;
+    }
+    if (std::filesystem::exists(path)) {
+      const std::string have = slurp(path);
+      if (have.compare(0, csv_header().size(), csv_header()) != 0) {
+        std::cerr << "bench: --out: '" << path << "' is not a torture CSV (its header differs); choose another file\n";
+        return 2;
+      }
+    }
+  }
+  // Pairs in the order given; the roles a backend lacks are skipped (said once).
+  std::vector<std::pair<std::string, std::string>> pairs;
+  for (const auto& b : o.backends)
+    for (const auto& r : o.roles) {
+      bool offered = false;
+      with_backend(b, [&]<class B>() {
+        if (r == "lock") offered = requires { typename B::Lock; };
+        else if (r == "rlock") offered = requires { typename B::RLock; };
+        else if (r == "semaphore") offered = requires { typename B::Semaphore; };
+        else if (r == "bounded_semaphore") offered = requires { typename B::BoundedSemaphore; };
+        else if (r == "condition") offered = requires { typename B::Condition; };
+        else if (r == "event") offered = requires { typename B::Event; };
+      });
+      if (offered) pairs.emplace_back(r, b);
+      else if (!o.quiet) std::cout << "torture: " << b << " has no " << r << "; skipped\n";
+    }
+  if (pairs.empty()) {
+    std::cerr << "bench: --torture: none of the chosen backends offers the chosen roles\n";
+    return 2;
+  }
+  const double per_pair = o.duration_s / static_cast<double>(pairs.size());
+  if (!o.quiet)
+    std::cout << "torture: seed " << o.seed << ", " << pairs.size() << " role x backend pair(s), " << o.procs
+              << " workers each, " << per_pair << " s each, faults " << fault_list(o.faults)
+              << (o.broken.empty() ? "" : ", BROKEN primitive " + o.broken) << ", host " << ctx.host_id << std::endl;
+  const double t0 = static_cast<double>(mono_ns()) * 1e-9;
+  std::vector<PairResult> results;
+  bool interrupted_run = false;
+  int signo = 0;
+  try {
+    for (std::size_t k = 0; k < pairs.size(); ++k) {
+      const uint64_t seed = o.seed + 0x9e3779b97f4a7c15ull * (k + 1);
+      auto r = run_pair(o, topo, gate, pairs[k].first, pairs[k].second, per_pair, seed, t0);
+      if (r) results.push_back(std::move(*r));
+    }
+  } catch (const interrupted& e) {
+    interrupted_run = true;
+    signo = e.signo();
+  }
+  bool success = !interrupted_run;
+  std::string csv;
+  nlohmann::json pairs_json = nlohmann::json::array();
+  for (const auto& r : results) {
+    success = success && r.success;
+    const TortureTotals& t = r.t;
+    std::ostringstream row;
+    row << run_id << "," << ctx.host_id << "," << r.role << "," << r.backend << "," << o.procs << "," << r.seconds
+        << "," << o.seed << "," << fault_list(applicable(r.role, r.backend, o.faults)) << "," << t.ops << ","
+        << t.ops_min << "," << t.ops_max << "," << t.violations << "," << t.recoveries << "," << t.losses << ","
+        << t.kills << "," << t.kills_deferred << "," << t.stops << "," << t.stutters << "," << t.shuffles << ","
+        << t.signals << "," << t.starvations << "," << t.crashes << "," << (r.success ? "SUCCESS" : "FAILURE") << ","
+        << csv_quote(t.first_problem);
+    csv += row.str() + "\n";
+    nlohmann::json sched = nlohmann::json::array();
+    for (const auto& e : r.schedule)
+      sched.push_back(nlohmann::json{{"t", e.t}, {"fault", e.fault}, {"worker", e.worker}, {"detail", e.detail}});
+    pairs_json.push_back(nlohmann::json{{"role", r.role}, {"backend", r.backend}, {"result", r.success ? "SUCCESS" : "FAILURE"},
+                          {"faults", fault_list(applicable(r.role, r.backend, o.faults))},
+                          {"schedule", sched}, {"schedule_not_recorded", r.schedule_dropped},
+                          {"first_problem", t.first_problem}});
+  }
+  if (!o.no_save && !results.empty()) {
+    try {
+      std::string have = std::filesystem::exists(path) ? slurp(path) : csv_header() + "\n";
+      if (!have.empty() && have.back() != '\n') have.resize(have.rfind('\n') + 1);  // a torn last line
+      write_whole(path, have + csv);
+      const std::string json_path = path.size() > 4 && path.compare(path.size() - 4, 4, ".csv") == 0
+                                        ? path.substr(0, path.size() - 4) + ".json"
+                                        : path + ".json";
+      nlohmann::json j = nlohmann::json::object();
+      if (std::filesystem::exists(json_path)) {
+        try {
+          j = nlohmann::json::parse(slurp(json_path));
+        } catch (const std::exception&) {
+          j = nlohmann::json::object();
+        }
+      }
+      j["host"] = ctx.host;
+      j["host_id"] = ctx.host_id;
+      nlohmann::json run{{"run_id", run_id}, {"command_line", o.command_line}, {"seed", o.seed},
+                         {"procs", o.procs}, {"duration_s", o.duration_s}, {"faults", fault_list(o.faults)},
+                         {"starve_s", kStarveS}, {"pairs", pairs_json}, {"interrupted", interrupted_run}};
+      if (!o.broken.empty()) run["broken_primitive"] = o.broken;
+      run.update(build_provenance());
+      j["runs"].push_back(run);
+      write_whole(json_path, j.dump(2) + "\n");
+      if (!o.quiet) std::cout << "results: " << path << " (context " << json_path << ")\n";
+    } catch (const std::exception& e) {
+      std::cerr << "bench: cannot save the torture results: " << e.what() << "\n";
+      success = false;
+    }
+  }
+  if (interrupted_run) {
+    std::cerr << "bench: torture interrupted by signal " << signo << "; workers stopped, " << results.size()
+              << " pair(s) finished" << (results.empty() || o.no_save ? "" : ", saved") << "\n";
+    return 128 + signo;
+  }
+  std::string failed;
+  for (const auto& r : results)
+    if (!r.success) failed += (failed.empty() ? "" : "; ") + r.role + "/" + r.backend + ": " + r.t.first_problem;
+  std::cout << (success ? "SUCCESS" : "FAILURE") << ": torture seed " << o.seed << (failed.empty() ? "" : " — " + failed)
+            << std::endl;
+  return success ? 0 : 1;
+}
+
+}  // namespace ipcsync::harness
