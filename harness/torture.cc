@@ -114,6 +114,7 @@ struct alignas(64) CondData {
   std::atomic<int64_t> items{0};
   std::atomic<uint64_t> budget{0}, woken{0};
   std::atomic<uint64_t> waiting{0};  // processes inside a wait (counted under the lock)
+  std::atomic<uint64_t> dead{0};     // waiters killed inside wait(): one extra wake-up each
 };
 
 volatile sig_atomic_t g_signals = 0;
@@ -368,29 +369,32 @@ struct CondRole {
     if constexpr (requires { cond.get_lock().owner_died(); })
       if (cond.get_lock().owner_died()) c.slot->recoveries.fetch_add(1, std::memory_order_relaxed);
     c.doing(kHold, kHolding);
+    c.hold();  // a critical section of its own: where a kill finds a holder of the condition's lock
     const uint64_t r = c.u(100);
-    if (r < 35) {  // producer: k items, notify(n) with n <= k, or notify_all
+    if (r < 15) {  // producer: k items, notify(n) with n <= k, or notify_all
       const int k = 1 + static_cast<int>(c.u(3));
       d.items.fetch_add(k, std::memory_order_relaxed);
-      if (c.u(5) == 0) {
+      if (c.u(10) == 0) {
         grant(kMaxWorkers);  // notify_all: every waiter
         c.doing(kNotifyAll, kInCall);
         cond.notify_all();
       } else {
-        const int n = 1 + static_cast<int>(c.u(static_cast<uint64_t>(k)));
+        const int n = c.u(3) ? 1 : 1 + static_cast<int>(c.u(static_cast<uint64_t>(k)));  // mostly 1
         grant(static_cast<uint64_t>(n));
         c.doing(kNotify, kInCall);
         cond.notify(n);
       }
-    } else if (r < 75) {  // a plain timed wait: true means notified, and counts against the budget
-      c.doing(kWaitTimed, kInCall);
+    } else if (r < 85) {  // a plain timed wait: true means notified, and counts against the budget
+      // Counted in `waiting` from before it says kWaitTimed until after it says kHold: a waiter
+      // killed while it says kWaitTimed is counted exactly once (the parent takes it off).
       d.waiting.fetch_add(1, std::memory_order_relaxed);
+      c.doing(kWaitTimed, kInCall);
       const bool notified = c.u(10) ? cond.wait(c.timeout_short()) : cond.wait(c.timeout_long());
-      d.waiting.fetch_sub(1, std::memory_order_relaxed);
       c.doing(kHold, kHolding);
+      d.waiting.fetch_sub(1, std::memory_order_relaxed);
       if (notified) {
         const uint64_t w = d.woken.fetch_add(1, std::memory_order_relaxed) + 1;
-        const uint64_t b = d.budget.load(std::memory_order_relaxed);
+        const uint64_t b = d.budget.load(std::memory_order_relaxed) + d.dead.load(std::memory_order_relaxed);
         if (w > b)
           c.violation("notify(n) woke more than n: " + std::to_string(w) + " waits returned notified for " +
                       std::to_string(b) + " notifications");
@@ -399,14 +403,14 @@ struct CondRole {
       take(c);
     } else {  // wait_for(predicate), blocking or timed
       auto pred = [&] { return d.items.load(std::memory_order_relaxed) > 0; };
-      c.doing(kWaitPred, kInCall);
       bool ok;
       d.waiting.fetch_add(1, std::memory_order_relaxed);
+      c.doing(kWaitPred, kInCall);
       if (c.u(2)) ok = cond.wait_for(std::chrono::microseconds(100 + c.u(5000)), pred);
       else ok = cond.wait(pred);
+      c.doing(kHold, kHolding);
       d.waiting.fetch_sub(1, std::memory_order_relaxed);
       settle();
-      c.doing(kHold, kHolding);
       if (ok && !pred()) c.violation("wait_for(predicate) returned true with the predicate false");
       take(c);
     }
@@ -419,6 +423,13 @@ struct CondRole {
   // processes already waiting, and all of those have returned. The budget left over is void.
   void settle() {
     if (d.waiting.load(std::memory_order_relaxed) == 0) d.budget.store(d.woken.load(std::memory_order_relaxed), std::memory_order_relaxed);
+  }
+  // waiter_killed(): a waiter died inside wait(). native's Condition stays usable, but the dead
+  // registration may let one later notify(n) wake n + 1 (condition.hpp, "Owner death"): that one
+  // extra wake-up is granted, and the dead waiter is no longer counted.
+  void waiter_killed() {
+    d.waiting.fetch_sub(1, std::memory_order_relaxed);
+    d.dead.fetch_add(1, std::memory_order_relaxed);  // allowed at any later time: kept apart from the budget
   }
   void take(Ctx&) {
     if (d.items.load(std::memory_order_relaxed) > 0) d.items.fetch_sub(1, std::memory_order_relaxed);
@@ -433,7 +444,7 @@ struct CondRole {
     cond.release();
   }
   std::string final_check(int) {
-    return d.woken.load() > d.budget.load() ? "more notified waits than notifications at the end" : "";
+    return d.woken.load() > d.budget.load() + d.dead.load() ? "more notified waits than notifications at the end" : "";
   }
 };
 
@@ -759,14 +770,21 @@ class Torture {
     note(t, "stop", w, std::to_string(static_cast<int>(ms)) + " ms while " + doing_name(slots_[w].doing.load()));
   }
 
+  // kill_fault(): up to 8 victims are tried; one that is inside a call it cannot be killed in is
+  // continued and another is tried (a Condition's workers spend most of their time in wait()).
   void kill_fault(double t) {
+    for (int attempt = 0; attempt < 8; ++attempt)
+      if (kill_once(t, attempt == 7)) return;
+  }
+  // kill_once(): false when the victim was continued instead (counted as deferred if `last`).
+  bool kill_once(double t, bool last) {
     // Prefer a holder.
     std::vector<int> holders;
     for (std::size_t i = 0; i < pids_.size(); ++i)
       if (pids_[i] > 0 && stopped_until_[i] == 0 && slots_[i].where.load() == kHolding) holders.push_back(static_cast<int>(i));
     const int w = holders.empty() ? pick_running()
                                   : holders[std::uniform_int_distribution<std::size_t>(0, holders.size() - 1)(rng_)];
-    if (w < 0 || !stop_and_wait(w)) return;
+    if (w < 0 || !stop_and_wait(w)) return true;
     TSlot& s = slots_[static_cast<std::size_t>(w)];
     const uint32_t where = s.where.load(std::memory_order_acquire);
     const std::string doing = doing_name(s.doing.load());
@@ -777,12 +795,18 @@ class Torture {
     // broadcast blocks holding the mutex; the torture found it), so posix's Event is killed only
     // outside its calls, like the roles below.
     const bool robust = res_.backend == "native" || res_.backend == "posix";
+    // A Condition's worker inside acquiring its (robust) lock is a Lock's: safe to kill there.
+    const uint32_t d = s.doing.load();
+    const bool acquiring = d == kAcquire || d == kTryAcquire || d == kTimedShort || d == kTimedLong;
+    const bool waiting = d == kWaitTimed || d == kWaitPred;
     const bool anywhere = (robust && (res_.role == "lock" || res_.role == "rlock")) ||
-                          (res_.backend == "native" && res_.role == "event");
+                          (res_.backend == "native" && res_.role == "event") ||
+                          (robust && res_.role == "condition" && acquiring) ||
+                          (res_.backend == "native" && res_.role == "condition" && (acquiring || waiting));
     if (!anywhere && where == kInCall) {
       cont(w);
-      ++res_.t.kills_deferred;
-      return;
+      if (last) ++res_.t.kills_deferred;
+      return false;
     }
     const pid_t p = pids_[static_cast<std::size_t>(w)];
     kill(p, SIGKILL);
@@ -799,9 +823,15 @@ class Torture {
         res_.t.losses += held;
       }
     }
+    if constexpr (requires(R r) { r.waiter_killed(); })
+      if (waiting) {
+        role_->waiter_killed();
+        ++res_.t.losses;  // the documented extra wake-up it may cause
+      }
     retire(w);
     stopped_until_[static_cast<std::size_t>(w)] = 0;
     if (!ctl_->stop.load()) spawn(w);
+    return true;
   }
 
   void shuffle_fault(double t) {

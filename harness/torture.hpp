@@ -19,7 +19,10 @@
 //             recovery); native's Event too. The other roles are killed only outside their calls
 //             or while holding (a worker inside one is continued instead, counted as deferred): a
 //             semaphore's permits held by the dead worker are a counted, expected loss that is
-//             given back; a Condition's holder is taken over. Not applied where nothing can be
+//             given back; a Condition's worker is killed acquiring or holding its lock (taken
+//             over), and native's inside wait() too, where one later notify(n) may then wake n + 1
+//             (condition.hpp, "Owner death"): that wake-up is allowed once per dead waiter and
+//             the death counted as a loss. Not applied where nothing can be
 //             recovered: boost's and spin's Lock, RLock and Condition (not robust).
 //             Left out on purpose: posix's Event killed inside wait() (a pthread condvar is not
 //             robust: the next broadcast blocks for the dead waiter; the torture found it).
