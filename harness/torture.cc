@@ -46,7 +46,8 @@ namespace {
 
 // ---- what the torture knows --------------------------------------------------------------------
 
-const std::vector<std::string> kRoles = {"lock", "rlock", "semaphore", "bounded_semaphore", "condition", "event"};
+const std::vector<std::string> kRoles = {"lock",    "rlock", "semaphore", "bounded_semaphore", "condition", "event",
+                                         "barrier", "queue", "joinable_queue", "value", "array"};
 const std::vector<std::string> kFaults = {"kill", "stop", "stutter", "shuffle", "signal"};
 // Broken primitives, for tests only (--inject-fault): each must make its role's checker fail.
 const std::map<std::string, std::string> kBroken = {
@@ -56,14 +57,20 @@ const std::map<std::string, std::string> kBroken = {
     {"bounded_release_unchecked", "bounded_semaphore: a release beyond the bound is swallowed instead of raising"},
     {"condition_notify_wakes_all", "condition: notify(n) wakes every waiter"},
     {"event_wait_lies", "event: one timed wait in 100 returns true on its timeout"},
+    {"barrier_early_release", "barrier: one wait in 1,000 returns without waiting for the round"},
+    {"queue_drops_put", "queue: one put in 1,000 returns without storing the item"},
+    {"joinable_join_early", "joinable_queue: one timed join in 100 returns true on its timeout"},
+    {"value_update_unlocked", "value: update() reads and writes without taking the value's lock"},
+    {"array_lock_not_shared", "array: get_lock() returns a lock in each process's private memory"},
 };
 const char* role_of_broken(const std::string& f) {
-  if (f.rfind("lock_", 0) == 0) return "lock";
-  if (f.rfind("rlock_", 0) == 0) return "rlock";
-  if (f.rfind("semaphore_", 0) == 0) return "semaphore";
-  if (f.rfind("bounded_", 0) == 0) return "bounded_semaphore";
-  if (f.rfind("condition_", 0) == 0) return "condition";
-  return "event";
+  static const std::pair<const char*, const char*> prefixes[] = {
+      {"lock_", "lock"},       {"rlock_", "rlock"},         {"semaphore_", "semaphore"}, {"bounded_", "bounded_semaphore"},
+      {"condition_", "condition"}, {"event_", "event"},     {"barrier_", "barrier"},     {"queue_", "queue"},
+      {"joinable_", "joinable_queue"}, {"value_", "value"}, {"array_", "array"}};
+  for (const auto& [pre, role] : prefixes)
+    if (f.rfind(pre, 0) == 0) return role;
+  return "?";
 }
 
 uint64_t mono_ns() {
@@ -74,11 +81,14 @@ uint64_t mono_ns() {
 
 // What a worker is doing (for starvation reports) and where it stands (for the kill decision).
 enum Doing : uint32_t { kIdle, kAcquire, kTryAcquire, kTimedShort, kTimedLong, kHold, kRelease, kWait, kWaitTimed,
-                        kWaitPred, kNotify, kNotifyAll, kSet, kClear, kNested };
+                        kWaitPred, kNotify, kNotifyAll, kSet, kClear, kNested, kAbort, kReset, kPut, kGet, kProcess,
+                        kTaskDone, kJoin, kUpdate, kSnapshot, kFetchAdd, kLoad };
 const char* doing_name(uint32_t d) {
   static const char* names[] = {"idle", "acquire()", "acquire(False)", "acquire(timeout short)", "acquire(timeout long)",
                                 "holding", "release()", "wait()", "wait(timeout)", "wait_for(predicate)", "notify(n)",
-                                "notify_all()", "set()", "clear()", "nested acquire()"};
+                                "notify_all()", "set()", "clear()", "nested acquire()", "abort()", "reset()", "put()",
+                                "get()", "processing an item", "task_done()", "join(timeout)", "update()", "snapshot()",
+                                "fetch_add()", "load()"};
   return d < sizeof names / sizeof *names ? names[d] : "?";
 }
 enum Where : uint32_t { kOut = 0, kInCall = 1, kHolding = 2 };
@@ -87,6 +97,12 @@ struct alignas(64) TSlot {
   std::atomic<uint64_t> ops{0}, violations{0}, recoveries{0}, signals_seen{0};
   std::atomic<uint64_t> progress_ns{0};
   std::atomic<uint32_t> doing{kIdle}, where{kOut}, held{0}, token{0};
+  // The role's own counts for this slot. Unlike ops, they outlive an incarnation: a replacement
+  // goes on from where the killed worker stopped (a producer's next sequence number, a
+  // barrier party's phase). n1/n2: counts (items put/got, increments); h1/h2: sums of item
+  // hashes put/got; aux/aux2: what a holder was about to commit (the parent reads them when it
+  // kills a holder); phase: barrier rounds passed.
+  std::atomic<uint64_t> n1{0}, n2{0}, h1{0}, h2{0}, aux{0}, aux2{0}, phase{0};
   char message[200] = {};
 };
 
@@ -170,6 +186,55 @@ struct LyingEvent : E {
   bool wait(double t) { return E::wait(t) || one_in(100); }
 };
 
+template <class B>
+struct EarlyBarrier : B {
+  using B::B;
+  template <class... A>
+  uint32_t wait(A... a) {
+    return one_in(1'000) ? 0 : B::wait(a...);
+  }
+};
+template <class Q>
+struct DroppingQueue : Q {
+  using Q::Q;
+  template <class... A>
+  void put(A&&... a) {
+    if (!one_in(1'000)) Q::put(std::forward<A>(a)...);
+  }
+};
+template <class Q>
+struct EarlyJoinQueue : Q {
+  using Q::Q;
+  template <class Rep, class Period>
+  bool join_for(std::chrono::duration<Rep, Period> d) {
+    return Q::join_for(d) || one_in(100);
+  }
+};
+template <class V>
+struct UnlockedUpdateValue : V {
+  using V::V;
+  template <class F>
+  auto update(F&& f) {
+    auto& r = V::ref();
+    const auto x = std::atomic_ref(r).load(std::memory_order_relaxed);
+    const uint64_t until = mono_ns() + 200;  // widen the window a locked update would close
+    while (mono_ns() < until) {
+    }
+    const auto nv = f(x);
+    std::atomic_ref(r).store(nv, std::memory_order_relaxed);
+    return nv;
+  }
+};
+template <class A>
+struct PrivateLockArray : A {
+  using A::A;
+  using L = std::remove_reference_t<decltype(std::declval<A&>().get_lock())>;
+  L& get_lock() {
+    static L private_lock;  // constructed in each process that calls it: excludes nobody else
+    return private_lock;
+  }
+};
+
 // ---- one worker's context ------------------------------------------------------------------------
 
 struct Ctx {
@@ -177,6 +242,9 @@ struct Ctx {
   TSlot* slot;
   std::mt19937_64 rng;
   uint32_t token;
+  TSlot* slots = nullptr;  // every worker's slot (a barrier party checks the others' phases)
+  int procs = 0, index = 0;
+  std::vector<uint64_t> local;  // this process's own memory (a consumer's last sequence per producer)
   uint64_t u(uint64_t n) { return rng() % n; }
   double timeout_short() { return 1e-4 * static_cast<double>(1 + u(20)); }  // 0.1-2 ms
   double timeout_long() { return 0.05 + 1e-3 * static_cast<double>(u(450)); }  // 50-500 ms
@@ -189,6 +257,15 @@ struct Ctx {
       const uint64_t until = mono_ns() + u(2000);  // up to 2 us of busy work
       while (mono_ns() < until) {
       }
+    }
+  }
+  // outside(): now and then a pause of 0.2-1 ms between calls, where a role killed only
+  // outside its calls can be.
+  void outside() {
+    doing(kIdle, kOut);
+    if (u(20) == 0) {
+      timespec ts{0, static_cast<long>(200'000 + u(800'000))};
+      nanosleep(&ts, nullptr);
     }
   }
   void doing(Doing d, Where w) {
@@ -206,6 +283,9 @@ struct Ctx {
       std::snprintf(slot->message, sizeof slot->message, "%s", what.c_str());
   }
 };
+
+inline bool acquiring(uint32_t d) { return d == kAcquire || d == kTryAcquire || d == kTimedShort || d == kTimedLong; }
+inline bool robust_backend(const std::string& b) { return b == "native" || b == "posix"; }
 
 // acquire_mix(): one acquire in one of the four forms; true when it holds the lock.
 template <class L>
@@ -272,8 +352,9 @@ struct LockRole {
     }
   }
   // final(): the invariant once every worker has stopped; "" when it holds.
-  std::string final_check(int) { return rec.holder.load() || rec.a.load() != rec.b.load() ? "record inconsistent at the end" : ""; }
+  std::string final_check(TSlot*, int) { return rec.holder.load() || rec.a.load() != rec.b.load() ? "record inconsistent at the end" : ""; }
   void parent_tick(TControl&) {}
+  static bool killable(const std::string& b, uint32_t where, uint32_t) { return robust_backend(b) || where != kInCall; }
 };
 
 template <class L>
@@ -294,8 +375,9 @@ struct RLockRole {
     c.doing(kRelease, kInCall);
     for (int i = 0; i < depth; ++i) lock.release();
   }
-  std::string final_check(int) { return rec.holder.load() || rec.a.load() != rec.b.load() ? "record inconsistent at the end" : ""; }
+  std::string final_check(TSlot*, int) { return rec.holder.load() || rec.a.load() != rec.b.load() ? "record inconsistent at the end" : ""; }
   void parent_tick(TControl&) {}
+  static bool killable(const std::string& b, uint32_t where, uint32_t) { return robust_backend(b) || where != kInCall; }
 };
 
 template <class S, bool kBounded>
@@ -326,7 +408,7 @@ struct SemRole {
   }
   // quiescent_check(): every worker stopped or gone and no permit held: the semaphore must hold
   // exactly `bound` permits, and (bounded) a release beyond them must raise.
-  std::string quiescent_check() {
+  std::string quiescent_check(TSlot*, int) {
     uint32_t got = 0;
     while (got <= bound && sem.acquire(false)) ++got;
     std::string err;
@@ -350,8 +432,9 @@ struct SemRole {
     }
     return err;
   }
-  std::string final_check(int) { return quiescent_check(); }
+  std::string final_check(TSlot* s, int n) { return quiescent_check(s, n); }
   void parent_tick(TControl&) {}
+  static bool killable(const std::string&, uint32_t where, uint32_t) { return where != kInCall; }
 };
 
 template <class C>
@@ -443,8 +526,14 @@ struct CondRole {
     cond.notify(1);
     cond.release();
   }
-  std::string final_check(int) {
+  std::string final_check(TSlot*, int) {
     return d.woken.load() > d.budget.load() + d.dead.load() ? "more notified waits than notifications at the end" : "";
+  }
+  // A Condition's worker inside acquiring its (robust) lock is a Lock's: safe to kill there;
+  // native's Condition also survives a waiter killed inside wait() (see waiter_killed()).
+  static bool killable(const std::string& b, uint32_t where, uint32_t d) {
+    return where != kInCall || (robust_backend(b) && acquiring(d)) ||
+           (b == "native" && (d == kWaitTimed || d == kWaitPred));
   }
 };
 
@@ -489,7 +578,468 @@ struct EventRole {
   }
   // The parent sets the event now and then, so a wait() without timeout always ends.
   void parent_tick(TControl& ctl) { set(ctl); }
-  std::string final_check(int) { return ""; }
+  std::string final_check(TSlot*, int) { return ""; }
+  // posix's Event is a robust mutex plus a pthread condvar, and a condvar is not robust: a
+  // waiter killed inside pthread_cond_wait leaves it waiting for that waiter forever (the next
+  // broadcast blocks holding the mutex; the torture found it), so only native's is killed in
+  // its calls.
+  static bool killable(const std::string& b, uint32_t where, uint32_t) { return b == "native" || where != kInCall; }
+};
+
+// ---- the roles without a lock of their own to hold -----------------------------------------------
+
+// Storage<T>: room for a T built in init() (a Barrier needs its parties, which the role learns
+// there), destroyed with the role.
+template <class T>
+struct Storage {
+  alignas(T) unsigned char bytes[sizeof(T)];
+  bool built = false;
+  template <class... A>
+  void build(A&&... a) {
+    ::new (bytes) T(std::forward<A>(a)...);
+    built = true;
+  }
+  T* operator->() { return std::launder(reinterpret_cast<T*>(bytes)); }
+  T& operator*() { return *operator->(); }
+  ~Storage() {
+    if (built) operator->()->~T();
+  }
+};
+
+
+// Barrier: every worker is a party. A round completes only when all of them have arrived, so
+// all the parties of a completed round pass it and every worker has passed the same number of
+// rounds, give or take the one being passed: a worker that passes finds every other worker's
+// phase at its own or one more. Anything else means phases mixed (a party released early, or a
+// completed round that some of its parties did not pass). Indexes are unique within a round.
+// Timeouts, abort() and reset() break rounds; a broken round is passed by nobody.
+template <class Bar>
+struct BarrierRole {
+  Storage<Bar> bar;
+  uint32_t parties = 1;
+  std::atomic<uint64_t> indexes[2] = {};  // the indexes returned in rounds of each parity (<= 64 parties)
+  void init(int procs) {
+    parties = static_cast<uint32_t>(procs);
+    bar.build(parties);
+  }
+  static bool killable(const std::string&, uint32_t where, uint32_t) { return where == kOut; }
+  void step(Ctx& c) {
+    TSlot& s = *c.slot;
+    const uint64_t r = c.u(1000);
+    if (r < 5) {
+      c.doing(kAbort, kInCall);
+      bar->abort();
+      return;
+    }
+    if (r < 10) {
+      c.doing(kReset, kInCall);
+      bar->reset();
+      return;
+    }
+    const uint64_t p = s.phase.load(std::memory_order_relaxed);
+    uint32_t idx = 0;
+    try {
+      if (r < 500) {
+        c.doing(kWait, kInCall);
+        idx = bar->wait();
+      } else {
+        c.doing(kWaitTimed, kInCall);
+        idx = bar->wait(r < 950 ? c.timeout_long() : c.timeout_short());
+      }
+    } catch (const broken_barrier&) {
+      if (c.u(4) == 0 && bar->broken()) {  // someone must mend it; not everyone at once
+        c.doing(kReset, kInCall);
+        bar->reset();
+      }
+      c.outside();  // where a kill may land
+      return;
+    }
+    if (idx >= parties) c.violation("wait() returned index " + std::to_string(idx) + " of " + std::to_string(parties) + " parties");
+    for (int j = 0; j < c.procs; ++j) {
+      if (j == c.index) continue;
+      const uint64_t q = c.slots[j].phase.load(std::memory_order_acquire);
+      if (q != p && q != p + 1) {
+        c.violation("phases mixed: I passed round " + std::to_string(p) + " while worker " + std::to_string(j) +
+                    " had passed " + std::to_string(q) + " rounds");
+        break;
+      }
+    }
+    if (parties <= 64 && idx < parties) {
+      const uint64_t bit = uint64_t{1} << idx;
+      const uint64_t full = parties == 64 ? ~uint64_t{0} : (uint64_t{1} << parties) - 1;
+      const uint64_t m = indexes[p & 1].fetch_or(bit, std::memory_order_acq_rel);
+      if (m & bit) c.violation("index " + std::to_string(idx) + " returned twice in round " + std::to_string(p));
+      if ((m | bit) == full) indexes[p & 1].store(0, std::memory_order_release);  // the round's last: the parity's next round starts clean
+    }
+    s.phase.store(p + 1, std::memory_order_release);
+    c.outside();
+  }
+  // The ticker: at the end, abort() releases every party still waiting (its peers have left).
+  void parent_tick(TControl& ctl) {
+    if (ctl.stop.load()) bar->abort();
+  }
+  std::string final_check(TSlot*, int) { return ""; }
+};
+
+// A queue item: its producer (a worker index; the agent is `procs`) and the producer's sequence.
+struct Item {
+  uint32_t producer = 0, pad = 0;
+  uint64_t seq = 0;
+};
+inline uint64_t item_hash(const Item& it) {  // splitmix64 of (producer, seq)
+  uint64_t z = (static_cast<uint64_t>(it.producer) << 44) ^ it.seq ^ 0x9e3779b97f4a7c15ull;
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+  return z ^ (z >> 31);
+}
+
+// Queue and JoinableQueue: every worker both puts and gets, in Python's every form. Checkers:
+// exactly once (items put = items got + items left, as counts and as sums of item hashes, at
+// every stutter and at the end), FIFO per producer (a consumer never gets a producer's item
+// after a later one of the same producer), and for JoinableQueue: a join() that returns saw
+// every item put before it began task_done()'d. A consumer of a JoinableQueue holds its item
+// for a while before task_done(): a worker killed then has its task_done() given back by the
+// agent (a counted loss). A worker is killed only outside its calls (a get interrupted between
+// the cell and the count could not be accounted), and at the end the agent close()s the queue,
+// which wakes every blocked put and get with queue_closed.
+template <class Q, bool kJoinable>
+struct QueueRole {
+  Q q;
+  uint32_t agent_id = 0;
+  std::atomic<uint64_t> agent_puts{0}, agent_put_h{0}, agent_gets{0}, agent_get_h{0};
+  std::atomic<uint64_t> puts_done{0}, dones_begun{0};  // JoinableQueue: puts returned, task_done()s begun
+  void init(int procs) { agent_id = static_cast<uint32_t>(procs); }
+  static bool killable(const std::string&, uint32_t where, uint32_t) {
+    return kJoinable ? where != kInCall : where == kOut;
+  }
+  void step(Ctx& c) {
+    if (c.local.empty()) c.local.assign(static_cast<std::size_t>(c.procs) + 1, 0);
+    // Puts and gets at even odds would let the queue drift to empty (or full) with every worker
+    // blocked on it, waiting for the agent's tick; leaning towards the call that moves it
+    // keeps the blocking calls short and many.
+    const uint32_t n = q.qsize();
+    const uint64_t put_odds = n == 0 ? 80 : q.full() ? 20 : 50;
+    const uint64_t r = c.u(100);
+    try {
+      if (kJoinable && r < 10) join(c);
+      else if (c.u(100) < put_odds) put(c);
+      else get(c);
+    } catch (const queue_closed&) {
+      if (!c.ctl->stop.load()) c.violation(std::string("queue_closed before the end, while doing ") + doing_name(c.slot->doing.load()));
+    }
+    c.outside();
+  }
+  void put(Ctx& c) {
+    TSlot& s = *c.slot;
+    Item it;
+    it.producer = static_cast<uint32_t>(c.index);
+    it.seq = s.n1.load(std::memory_order_relaxed);
+    const uint64_t m = c.u(100);
+    c.doing(kPut, kInCall);
+    try {
+      if (m < 30) q.put(it);
+      else if (m < 55) q.put(it, false);
+      else if (m < 80) q.put(it, true, c.timeout_short());
+      else q.put(it, true, c.timeout_long());
+    } catch (const queue_full&) {
+      if (m < 30) c.violation("a blocking put() raised queue_full");
+      return;
+    }
+    s.h1.fetch_add(item_hash(it), std::memory_order_relaxed);
+    s.n1.store(it.seq + 1, std::memory_order_release);
+    if constexpr (kJoinable) puts_done.fetch_add(1, std::memory_order_seq_cst);
+  }
+  void get(Ctx& c) {
+    TSlot& s = *c.slot;
+    const uint64_t m = c.u(100);
+    c.doing(kGet, kInCall);
+    Item it;
+    try {
+      if (m < 30) it = q.get();
+      else if (m < 55) it = q.get(false);
+      else if (m < 80) it = q.get(true, c.timeout_short());
+      else it = q.get(true, c.timeout_long());
+    } catch (const queue_empty&) {
+      if (m < 30) c.violation("a blocking get() raised queue_empty");
+      return;
+    }
+    got(c, it);
+    s.n2.fetch_add(1, std::memory_order_relaxed);
+    s.h2.fetch_add(item_hash(it), std::memory_order_relaxed);
+    if constexpr (kJoinable) {
+      s.held.store(1, std::memory_order_relaxed);
+      c.doing(kProcess, kHolding);
+      c.hold();
+      c.doing(kTaskDone, kInCall);
+      dones_begun.fetch_add(1, std::memory_order_seq_cst);
+      try {
+        q.task_done();
+      } catch (const over_release&) {
+        c.violation("task_done() raised over_release for an item got and not yet done");
+      }
+      s.held.store(0, std::memory_order_relaxed);
+    }
+  }
+  void got(Ctx& c, const Item& it) {
+    if (it.producer > agent_id) {
+      c.violation("a corrupt item: producer " + std::to_string(it.producer));
+      return;
+    }
+    uint64_t& last = c.local[it.producer];  // the producer's last sequence seen here, plus one
+    if (it.seq + 1 <= last)
+      c.violation("producer " + std::to_string(it.producer) + "'s item " + std::to_string(it.seq) + " came after its item " +
+                  std::to_string(last - 1) + " (FIFO per producer broken, or a duplicate)");
+    last = it.seq + 1;
+  }
+  void join(Ctx& c) {
+    if constexpr (kJoinable) {
+      const uint64_t p0 = puts_done.load(std::memory_order_seq_cst);
+      c.doing(kJoin, kInCall);
+      const bool ok = c.u(10) < 9 ? q.join_for(std::chrono::microseconds(100 + c.u(1900)))
+                                  : q.join_for(std::chrono::milliseconds(10 + c.u(90)));
+      const uint64_t d1 = dones_begun.load(std::memory_order_seq_cst);
+      if (ok && d1 < p0)
+        c.violation("join() returned with " + std::to_string(d1) + " task_done()s begun for " + std::to_string(p0) +
+                    " items put before it began");
+    }
+  }
+  // The agent's ticker keeps a queue everyone waits on moving: an item into an empty queue, one
+  // out of a full one (so a blocking get or put always ends); at the end it closes the queue.
+  void parent_tick(TControl& ctl) {
+    if (ctl.stop.load()) {
+      if (!q.closed()) q.close();
+      return;
+    }
+    try {
+      if (q.qsize() == 0) {
+        Item it;
+        it.producer = agent_id;
+        it.seq = agent_puts.load();
+        q.put(it, false);
+        agent_put_h.fetch_add(item_hash(it));
+        agent_puts.fetch_add(1);
+        if constexpr (kJoinable) puts_done.fetch_add(1, std::memory_order_seq_cst);
+      } else if (q.full()) {
+        const Item it = q.get(false);
+        agent_get_h.fetch_add(item_hash(it));
+        agent_gets.fetch_add(1);
+        if constexpr (kJoinable) {
+          dones_begun.fetch_add(1, std::memory_order_seq_cst);
+          q.task_done();
+        }
+      }
+    } catch (const queue_full&) {
+    } catch (const queue_empty&) {
+    }
+  }
+  // give_back(): the task_done()s of consumers killed while processing their item.
+  void give_back(uint32_t n) {
+    if constexpr (kJoinable)
+      for (uint32_t i = 0; i < n; ++i) {
+        dones_begun.fetch_add(1, std::memory_order_seq_cst);
+        q.task_done();
+      }
+  }
+  struct Sums {
+    uint64_t puts = 0, put_h = 0, gets = 0, get_h = 0;
+  };
+  Sums sums(TSlot* slots, int procs) {
+    Sums t{agent_puts.load(), agent_put_h.load(), agent_gets.load(), agent_get_h.load()};
+    for (int i = 0; i < procs; ++i) {
+      t.puts += slots[i].n1.load();
+      t.put_h += slots[i].h1.load();
+      t.gets += slots[i].n2.load();
+      t.get_h += slots[i].h2.load();
+    }
+    return t;
+  }
+  std::string balance(const Sums& t, uint64_t left, uint64_t left_h, const char* when) {
+    if (t.puts != t.gets + left)
+      return std::string(when) + ": " + std::to_string(t.puts) + " items put, " + std::to_string(t.gets) + " got and " +
+             std::to_string(left) + " in the queue (lost or duplicated items)";
+    if (t.put_h != t.get_h + left_h) return std::string(when) + ": the items got are not the items put";
+    return "";
+  }
+  // quiescent_check(): every worker stopped outside its calls: the counts balance.
+  std::string quiescent_check(TSlot* slots, int procs) {
+    const Sums t = sums(slots, procs);
+    if (t.puts < t.gets || t.puts - t.gets != q.qsize())
+      return "with every worker stopped: " + std::to_string(t.puts) + " items put, " + std::to_string(t.gets) +
+             " got, but qsize() " + std::to_string(q.qsize());
+    if constexpr (kJoinable) {
+      const uint64_t d = dones_begun.load();
+      if (q.unfinished() != t.puts - std::min(t.puts, d))
+        return "with every worker stopped: unfinished() " + std::to_string(q.unfinished()) + " for " +
+               std::to_string(t.puts) + " items put and " + std::to_string(d) + " task_done()s";
+    }
+    return "";
+  }
+  // final_check(): every process gone; what is left in the (closed) queue is drained.
+  std::string final_check(TSlot* slots, int procs) {
+    uint64_t left = 0, left_h = 0;
+    for (;;) {
+      try {
+        const Item it = q.get(false);
+        ++left;
+        left_h += item_hash(it);
+      } catch (const queue_empty&) {
+        break;
+      } catch (const queue_closed&) {
+        break;
+      }
+    }
+    return balance(sums(slots, procs), left, left_h, "at the end");
+  }
+};
+
+// Value: the guide's shared counter, both ways. `locked` changes only under get_lock() (a
+// read, a hold, a write through ref(); or update()), `atomic` only through fetch_add() without
+// the lock. Checkers: the value does not change while its lock is held, neither ever goes
+// backwards, and with every worker stopped each equals the increments its workers completed.
+// A robust lock's holder may be killed: the parent, with the holder stopped, reads whether its
+// write landed (the value is one more than what it read) and counts it then.
+template <class V>
+struct ValueRole {
+  V locked, atomic;
+  void init(int) {}
+  static bool killable(const std::string& b, uint32_t where, uint32_t d) {
+    return robust_backend(b) ? where != kInCall || acquiring(d) : where == kOut;
+  }
+  void step(Ctx& c) {
+    if (c.local.empty()) c.local.assign(2, 0);
+    TSlot& s = *c.slot;
+    const uint64_t r = c.u(100);
+    if (r < 35) {
+      auto& l = locked.get_lock();
+      if (!acquire_mix(l, c)) return;
+      if constexpr (requires { l.owner_died(); })
+        if (l.owner_died()) s.recoveries.fetch_add(1, std::memory_order_relaxed);
+      uint64_t& v = locked.ref();
+      const uint64_t x = std::atomic_ref(v).load(std::memory_order_relaxed);
+      s.aux.store(x, std::memory_order_relaxed);
+      s.aux2.store(s.n1.load(std::memory_order_relaxed), std::memory_order_relaxed);
+      s.held.store(1, std::memory_order_release);
+      c.doing(kHold, kHolding);
+      c.hold();
+      const uint64_t y = std::atomic_ref(v).load(std::memory_order_relaxed);
+      if (y != x) c.violation("the value changed from " + std::to_string(x) + " to " + std::to_string(y) + " while its lock was held");
+      std::atomic_ref(v).store(y + 1, std::memory_order_relaxed);
+      s.n1.fetch_add(1, std::memory_order_release);
+      s.held.store(0, std::memory_order_release);
+      c.doing(kRelease, kInCall);
+      l.release();
+    } else if (r < 50) {
+      c.doing(kUpdate, kInCall);
+      locked.update([](uint64_t x) { return x + 1; });
+      s.n1.fetch_add(1, std::memory_order_release);
+    } else if (r < 60) {
+      c.doing(kSnapshot, kInCall);
+      monotonic(c, 0, locked.snapshot(), "snapshot()");
+    } else if (r < 90) {
+      c.doing(kFetchAdd, kInCall);
+      atomic.fetch_add(1);
+      s.n2.fetch_add(1, std::memory_order_release);
+    } else {
+      c.doing(kLoad, kInCall);
+      monotonic(c, 1, atomic.load(), "load()");
+    }
+  }
+  void monotonic(Ctx& c, int k, uint64_t v, const char* how) {
+    if (v < c.local[static_cast<std::size_t>(k)])
+      c.violation(std::string(how) + " went backwards: " + std::to_string(v) + " after " + std::to_string(c.local[static_cast<std::size_t>(k)]));
+    c.local[static_cast<std::size_t>(k)] = v;
+  }
+  // killed_holding(): the holder is stopped, inside its locked section: did its write land?
+  void killed_holding(TSlot& s) {
+    if (!s.held.load()) return;
+    const uint64_t v = std::atomic_ref(locked.ref()).load();
+    if (v == s.aux.load() + 1 && s.n1.load() == s.aux2.load()) s.n1.fetch_add(1);
+  }
+  std::string check(TSlot* slots, int procs, const char* when) {
+    uint64_t n1 = 0, n2 = 0;
+    for (int i = 0; i < procs; ++i) n1 += slots[i].n1.load(), n2 += slots[i].n2.load();
+    const uint64_t lv = std::atomic_ref(locked.ref()).load(), av = atomic.load();
+    if (lv != n1) return std::string(when) + ": the locked value is " + std::to_string(lv) + " after " + std::to_string(n1) + " increments";
+    if (av != n2) return std::string(when) + ": the atomic value is " + std::to_string(av) + " after " + std::to_string(n2) + " fetch_add()s";
+    return "";
+  }
+  std::string quiescent_check(TSlot* slots, int procs) { return check(slots, procs, "with every worker stopped"); }
+  std::string final_check(TSlot* slots, int procs) { return check(slots, procs, "at the end"); }
+  void parent_tick(TControl&) {}
+};
+
+// Array: the whole array changes under get_lock(), element by element, with a hold half-way;
+// with the lock free every element is equal. Checkers: a holder finds the elements equal (or a
+// half-done update together with owner_died(), which it rolls back), they do not change while
+// it holds the lock, and with every worker stopped they equal the updates completed. A holder
+// killed half-way is the robust lock's case: the next holder rolls back to the last element,
+// written last; the parent counts the update when that element landed.
+template <class A>
+struct ArrayRole {
+  static constexpr std::size_t kN = 8;
+  A arr;
+  void init(int) {}
+  static bool killable(const std::string& b, uint32_t where, uint32_t d) {
+    return robust_backend(b) ? where != kInCall || acquiring(d) : where == kOut;
+  }
+  uint64_t at(std::size_t i) { return std::atomic_ref(arr[i]).load(std::memory_order_relaxed); }
+  void put_at(std::size_t i, uint64_t v) { std::atomic_ref(arr[i]).store(v, std::memory_order_relaxed); }
+  bool uniform() {
+    for (std::size_t i = 1; i < kN; ++i)
+      if (at(i) != at(0)) return false;
+    return true;
+  }
+  void step(Ctx& c) {
+    if (c.local.empty()) c.local.assign(1, 0);
+    TSlot& s = *c.slot;
+    auto& l = arr.get_lock();
+    if (!acquire_mix(l, c)) return;
+    bool died = false;
+    if constexpr (requires { l.owner_died(); }) died = l.owner_died();
+    if (died) {  // roll a half-done update back to the last element, which is written last
+      for (std::size_t i = 0; i + 1 < kN; ++i) put_at(i, at(kN - 1));
+      s.recoveries.fetch_add(1, std::memory_order_relaxed);
+    }
+    if (!uniform()) c.violation("the elements differ while the lock is free: a torn update (" + std::to_string(at(0)) + " .. " + std::to_string(at(kN - 1)) + ")");
+    const uint64_t x = at(0);
+    if (x < c.local[0]) c.violation("the array went backwards: " + std::to_string(x) + " after " + std::to_string(c.local[0]));
+    c.local[0] = x;
+    if (c.u(100) < 70) {
+      s.aux.store(x, std::memory_order_relaxed);
+      s.aux2.store(s.n1.load(std::memory_order_relaxed), std::memory_order_relaxed);
+      s.held.store(1, std::memory_order_release);
+      c.doing(kHold, kHolding);
+      for (std::size_t i = 0; i < kN; ++i) {
+        if (at(i) != x) c.violation("element " + std::to_string(i) + " changed while the lock was held");
+        put_at(i, x + 1);
+        if (i == kN / 2) c.hold();
+      }
+      s.n1.fetch_add(1, std::memory_order_release);
+      s.held.store(0, std::memory_order_release);
+      c.local[0] = x + 1;
+    } else {
+      c.doing(kHold, kHolding);
+      c.hold();
+      if (!uniform() || at(0) != x) c.violation("the elements changed while the lock was held");
+    }
+    c.doing(kRelease, kInCall);
+    l.release();
+  }
+  void killed_holding(TSlot& s) {
+    if (s.held.load() && at(kN - 1) == s.aux.load() + 1 && s.n1.load() == s.aux2.load()) s.n1.fetch_add(1);
+  }
+  std::string check(TSlot* slots, int procs, const char* when, bool repair_ok) {
+    uint64_t n1 = 0;
+    for (int i = 0; i < procs; ++i) n1 += slots[i].n1.load();
+    // A holder killed half-way leaves the array torn until the next holder repairs it.
+    const uint64_t v = repair_ok ? at(kN - 1) : at(0);
+    if (!repair_ok && !uniform()) return std::string(when) + ": the elements differ";
+    if (v != n1) return std::string(when) + ": the array holds " + std::to_string(v) + " after " + std::to_string(n1) + " updates";
+    return "";
+  }
+  std::string quiescent_check(TSlot* slots, int procs) { return check(slots, procs, "with every worker stopped", true); }
+  std::string final_check(TSlot* slots, int procs) { return check(slots, procs, "at the end", true); }
+  void parent_tick(TControl&) {}
 };
 
 // ---- the parent --------------------------------------------------------------------------------
@@ -625,7 +1175,7 @@ class Torture {
     finish();
     res_.seconds = elapsed(start);
     collect();
-    if (const std::string e = role_->final_check(o_.procs); !e.empty()) problem(e), ++res_.t.violations;
+    if (const std::string e = role_->final_check(slots_, o_.procs); !e.empty()) problem(e), ++res_.t.violations;
     res_.success = res_.t.violations == 0 && res_.t.starvations == 0 && res_.t.crashes == 0;
     if (!o_.quiet) std::cout << stats_line(res_.seconds) << std::endl;
     return std::move(res_);
@@ -673,7 +1223,8 @@ class Torture {
       sigaction(SIGUSR1, &sa, nullptr);
       sigprocmask(SIG_SETMASK, &gate_.old_mask(), nullptr);
       if (pu >= 0) (void)topo_.bind_self(pu);
-      Ctx c{ctl_, &s, std::mt19937_64(seed_ ^ (0x9e3779b97f4a7c15ull * static_cast<uint64_t>(token))), token};
+      Ctx c{ctl_, &s, std::mt19937_64(seed_ ^ (0x9e3779b97f4a7c15ull * static_cast<uint64_t>(token))), token, slots_,
+            o_.procs, i, {}};
       int rc = 0;
       try {
         while (ctl_->stop.load(std::memory_order_relaxed) == 0) {
@@ -788,26 +1339,19 @@ class Torture {
     TSlot& s = slots_[static_cast<std::size_t>(w)];
     const uint32_t where = s.where.load(std::memory_order_acquire);
     const std::string doing = doing_name(s.doing.load());
-    // Only a robust lock's take-over or a stateless waiter can lose a worker anywhere; the others
-    // are killed only where what they hold is known exactly.
-    // posix's Event is a robust mutex plus a pthread condvar, and a condvar is not robust: a
-    // waiter killed inside pthread_cond_wait leaves it waiting for that waiter forever (the next
-    // broadcast blocks holding the mutex; the torture found it), so posix's Event is killed only
-    // outside its calls, like the roles below.
-    const bool robust = res_.backend == "native" || res_.backend == "posix";
-    // A Condition's worker inside acquiring its (robust) lock is a Lock's: safe to kill there.
+    // Each role says where its workers may die (R::killable): a robust lock's take-over or a
+    // stateless waiter anywhere, the others only where what they hold is known exactly.
     const uint32_t d = s.doing.load();
-    const bool acquiring = d == kAcquire || d == kTryAcquire || d == kTimedShort || d == kTimedLong;
     const bool waiting = d == kWaitTimed || d == kWaitPred;
-    const bool anywhere = (robust && (res_.role == "lock" || res_.role == "rlock")) ||
-                          (res_.backend == "native" && res_.role == "event") ||
-                          (robust && res_.role == "condition" && acquiring) ||
-                          (res_.backend == "native" && res_.role == "condition" && (acquiring || waiting));
-    if (!anywhere && where == kInCall) {
+    if (!R::killable(res_.backend, where, d)) {
       cont(w);
       if (last) ++res_.t.kills_deferred;
       return false;
     }
+    // With the victim stopped inside its section, nobody else can change what it guards: the
+    // role reads whether the victim's update landed before anyone takes the lock over.
+    if constexpr (requires(R r, TSlot& t) { r.killed_holding(t); })
+      if (where == kHolding) role_->killed_holding(s);
     const pid_t p = pids_[static_cast<std::size_t>(w)];
     kill(p, SIGKILL);
     kill(p, SIGCONT);
@@ -824,7 +1368,7 @@ class Torture {
       }
     }
     if constexpr (requires(R r) { r.waiter_killed(); })
-      if (waiting) {
+      if (waiting && where == kInCall) {
         role_->waiter_killed();
         ++res_.t.losses;  // the documented extra wake-up it may cause
       }
@@ -855,7 +1399,7 @@ class Torture {
     const int ms = 20 + static_cast<int>(uniform(280));
     note(t, "stutter", -1, std::to_string(ms) + " ms, " + std::to_string(paused.size()) + " workers");
     // Everyone is stopped: a semaphore with no permit held must be whole.
-    if constexpr (requires(R r) { r.quiescent_check(); }) {
+    if constexpr (requires(R r) { r.quiescent_check(nullptr, 0); }) {
       bool any_held = false;
       for (std::size_t i = 0; i < pids_.size(); ++i)
         if (pids_[i] > 0 && (slots_[i].where.load() != kOut || slots_[i].held.load())) any_held = true;
@@ -971,10 +1515,10 @@ class Torture {
           }
           if constexpr (requires(R r) { r.give_back(1u); })
             if (const uint32_t n = ctl_->give_back.exchange(0)) role_->give_back(n);
-          if constexpr (requires(R r) { r.quiescent_check(); }) {
+          if constexpr (requires(R r) { r.quiescent_check(nullptr, 0); }) {
             const uint32_t req = ctl_->check_req.load();
             if (req != ctl_->check_done.load()) {
-              const std::string e = role_->quiescent_check();
+              const std::string e = role_->quiescent_check(slots_, o_.procs);
               std::snprintf(ctl_->check_msg, sizeof ctl_->check_msg, "%s", e.c_str());
               ctl_->check_done.store(req, std::memory_order_release);
             }
@@ -1081,46 +1625,79 @@ class Torture {
   PairResult res_;
 };
 
-// run_pair(): instantiates role x backend (with a broken primitive when asked) and runs it;
-// nullopt when the backend does not offer the role.
+// with_role<B>(role, broken, f): the role table. Calls f.template operator()<R>() with the
+// torture type R of `role` over backend B (its broken primitive when `broken` names it; those
+// exist over native only); false when B does not offer the role.
+template <class B, class F>
+bool with_role(const std::string& role, const std::string& broken, F&& f) {
+  // pick<Good, Broken>(fault): Broken when the test asked for that fault, Good otherwise.
+  auto pick = [&]<class Good, class Broken>(const char* fault) {
+    if constexpr (std::is_same_v<B, NativeBackend>)
+      if (broken == fault) return f.template operator()<Broken>(), true;
+    return f.template operator()<Good>(), true;
+  };
+  if (role == "lock") {
+    if constexpr (requires { typename B::Lock; })
+      return pick.template operator()<LockRole<typename B::Lock>, LockRole<SkipLock<typename B::Lock>>>("lock_skip_acquire");
+  } else if (role == "rlock") {
+    if constexpr (requires { typename B::RLock; })
+      return pick.template operator()<RLockRole<typename B::RLock>, RLockRole<SkipLock<typename B::RLock>>>("rlock_skip_acquire");
+  } else if (role == "semaphore") {
+    if constexpr (requires { typename B::Semaphore; })
+      return pick.template operator()<SemRole<typename B::Semaphore, false>, SemRole<SkipSemaphore<typename B::Semaphore>, false>>(
+          "semaphore_skip_acquire");
+  } else if (role == "bounded_semaphore") {
+    if constexpr (requires { typename B::BoundedSemaphore; })
+      return pick.template operator()<SemRole<typename B::BoundedSemaphore, true>,
+                                      SemRole<UncheckedBounded<typename B::BoundedSemaphore>, true>>("bounded_release_unchecked");
+  } else if (role == "condition") {
+    if constexpr (requires { typename B::Condition; })
+      return pick.template operator()<CondRole<typename B::Condition>, CondRole<WakeAllCondition<typename B::Condition>>>(
+          "condition_notify_wakes_all");
+  } else if (role == "event") {
+    if constexpr (requires { typename B::Event; })
+      return pick.template operator()<EventRole<typename B::Event>, EventRole<LyingEvent<typename B::Event>>>("event_wait_lies");
+  } else if (role == "barrier") {
+    if constexpr (requires { typename B::Barrier; })
+      return pick.template operator()<BarrierRole<typename B::Barrier>, BarrierRole<EarlyBarrier<typename B::Barrier>>>(
+          "barrier_early_release");
+  } else if (role == "queue") {
+    if constexpr (requires { typename B::template Queue<Item, 8>; }) {
+      using Q = typename B::template Queue<Item, 8>;
+      return pick.template operator()<QueueRole<Q, false>, QueueRole<DroppingQueue<Q>, false>>("queue_drops_put");
+    }
+  } else if (role == "joinable_queue") {
+    if constexpr (requires { typename B::template JoinableQueue<Item, 8>; }) {
+      using Q = typename B::template JoinableQueue<Item, 8>;
+      return pick.template operator()<QueueRole<Q, true>, QueueRole<EarlyJoinQueue<Q>, true>>("joinable_join_early");
+    }
+  } else if (role == "value") {
+    if constexpr (requires { typename B::template Value<uint64_t>; }) {
+      using V = typename B::template Value<uint64_t>;
+      return pick.template operator()<ValueRole<V>, ValueRole<UnlockedUpdateValue<V>>>("value_update_unlocked");
+    }
+  } else if (role == "array") {
+    if constexpr (requires { typename B::template Array<uint64_t, 8>; }) {
+      using A = typename B::template Array<uint64_t, 8>;
+      return pick.template operator()<ArrayRole<A>, ArrayRole<PrivateLockArray<A>>>("array_lock_not_shared");
+    }
+  }
+  return false;
+}
+
+// offers(backend, role): whether the backend has the role (nothing is instantiated to ask).
+bool offers(const std::string& backend, const std::string& role) {
+  bool offered = false;
+  with_backend(backend, [&]<class B>() { offered = with_role<B>(role, "", []<class R>() {}); });
+  return offered;
+}
+
+// run_pair(): runs role x backend; nullopt when the backend does not offer the role.
 std::optional<PairResult> run_pair(const Opts& o, const Topology& topo, SignalGate& gate, const std::string& role,
                                    const std::string& backend, double seconds, uint64_t seed, double t0) {
   std::optional<PairResult> out;
-  auto go = [&]<class R>() { out = Torture<R>(o, topo, gate, role, backend, seconds, seed, t0).run(); };
-  const std::string& f = o.broken;
   with_backend(backend, [&]<class B>() {
-    if (role == "lock") {
-      if constexpr (requires { typename B::Lock; }) {
-        if (f == "lock_skip_acquire") go.template operator()<LockRole<SkipLock<typename B::Lock>>>();
-        else go.template operator()<LockRole<typename B::Lock>>();
-      }
-    } else if (role == "rlock") {
-      if constexpr (requires { typename B::RLock; }) {
-        if (f == "rlock_skip_acquire") go.template operator()<RLockRole<SkipLock<typename B::RLock>>>();
-        else go.template operator()<RLockRole<typename B::RLock>>();
-      }
-    } else if (role == "semaphore") {
-      if constexpr (requires { typename B::Semaphore; }) {
-        if (f == "semaphore_skip_acquire") go.template operator()<SemRole<SkipSemaphore<typename B::Semaphore>, false>>();
-        else go.template operator()<SemRole<typename B::Semaphore, false>>();
-      }
-    } else if (role == "bounded_semaphore") {
-      if constexpr (requires { typename B::BoundedSemaphore; }) {
-        if (f == "bounded_release_unchecked")
-          go.template operator()<SemRole<UncheckedBounded<typename B::BoundedSemaphore>, true>>();
-        else go.template operator()<SemRole<typename B::BoundedSemaphore, true>>();
-      }
-    } else if (role == "condition") {
-      if constexpr (requires { typename B::Condition; }) {
-        if (f == "condition_notify_wakes_all") go.template operator()<CondRole<WakeAllCondition<typename B::Condition>>>();
-        else go.template operator()<CondRole<typename B::Condition>>();
-      }
-    } else if (role == "event") {
-      if constexpr (requires { typename B::Event; }) {
-        if (f == "event_wait_lies") go.template operator()<EventRole<LyingEvent<typename B::Event>>>();
-        else go.template operator()<EventRole<typename B::Event>>();
-      }
-    }
+    with_role<B>(role, o.broken, [&]<class R>() { out = Torture<R>(o, topo, gate, role, backend, seconds, seed, t0).run(); });
   });
   return out;
 }
@@ -1234,6 +1811,8 @@ Opts parse(int argc, char** argv, const Topology& topo) {
     if (std::find(o.roles.begin(), o.roles.end(), role_of_broken(o.broken)) == o.roles.end())
       throw usage_error("--inject-fault: '" + o.broken + "' breaks the " + role_of_broken(o.broken) +
                         " role, which --primitive does not include");
+    if (o.backends != std::vector<std::string>{"native"})
+      throw usage_error("--inject-fault: the broken primitives are native's (use --backend native)");
   }
   return o;
 }
@@ -1324,15 +1903,7 @@ int run_torture(int argc, char** argv, const Topology& topo, SignalGate& gate) {
   std::vector<std::pair<std::string, std::string>> pairs;
   for (const auto& b : o.backends)
     for (const auto& r : o.roles) {
-      bool offered = false;
-      with_backend(b, [&]<class B>() {
-        if (r == "lock") offered = requires { typename B::Lock; };
-        else if (r == "rlock") offered = requires { typename B::RLock; };
-        else if (r == "semaphore") offered = requires { typename B::Semaphore; };
-        else if (r == "bounded_semaphore") offered = requires { typename B::BoundedSemaphore; };
-        else if (r == "condition") offered = requires { typename B::Condition; };
-        else if (r == "event") offered = requires { typename B::Event; };
-      });
+      const bool offered = offers(b, r);
       if (offered) pairs.emplace_back(r, b);
       else if (!o.quiet) std::cout << "torture: " << b << " has no " << r << "; skipped\n";
     }

@@ -79,7 +79,7 @@ TEST_CASE("Torture: every role on native survives every fault and says SUCCESS w
           "[torture][process]") {
   Scratch s;
   const auto out = s.dir / "t.csv";
-  const auto r = run_cmd({kBench, "--torture", "--duration", "6", "--seed", "12345", "--stat-interval", "1", "--out",
+  const auto r = run_cmd({kBench, "--torture", "--duration", "11", "--seed", "12345", "--stat-interval", "1", "--out",
                           out.string()});
   INFO(r.out << r.err);
   CHECK(r.status == 0);
@@ -88,7 +88,7 @@ TEST_CASE("Torture: every role on native survives every fault and says SUCCESS w
   CHECK(r.out.find("FAILURE") == std::string::npos);
   CHECK(r.out.find("torture lock/native t=") != std::string::npos);  // stats lines
   const auto rows = csv_rows(out);
-  REQUIRE(rows.size() == 7);  // header + one row per role
+  REQUIRE(rows.size() == 12);  // header + one row per role
   const auto& h = rows[0];
   auto col = [&](const std::string& name) {
     for (std::size_t i = 0; i < h.size(); ++i)
@@ -113,7 +113,8 @@ TEST_CASE("Torture: every role on native survives every fault and says SUCCESS w
     stops += std::stoull(row[col("stops")]);
     signals += std::stoull(row[col("signals")]);
   }
-  CHECK(roles == std::vector<std::string>{"lock", "rlock", "semaphore", "bounded_semaphore", "condition", "event"});
+  CHECK(roles == std::vector<std::string>{"lock", "rlock", "semaphore", "bounded_semaphore", "condition", "event",
+                                          "barrier", "queue", "joinable_queue", "value", "array"});
   CHECK(kills > 0);
   CHECK(stops > 0);
   CHECK(signals > 0);
@@ -122,7 +123,7 @@ TEST_CASE("Torture: every role on native survives every fault and says SUCCESS w
   const auto j = nlohmann::json::parse(jf);
   REQUIRE(j["runs"].size() == 1);
   CHECK(j["runs"][0]["seed"] == 12345);
-  REQUIRE(j["runs"][0]["pairs"].size() == 6);
+  REQUIRE(j["runs"][0]["pairs"].size() == 11);
   bool any_kill = false;
   for (const auto& p : j["runs"][0]["pairs"])
     for (const auto& e : p["schedule"]) any_kill = any_kill || e["fault"] == "kill";
@@ -133,7 +134,10 @@ TEST_CASE("Torture: each role's checker catches its broken primitive within 10 s
   const std::vector<std::pair<std::string, std::string>> broken = {
       {"lock", "lock_skip_acquire"},           {"rlock", "rlock_skip_acquire"},
       {"semaphore", "semaphore_skip_acquire"}, {"bounded_semaphore", "bounded_release_unchecked"},
-      {"condition", "condition_notify_wakes_all"}, {"event", "event_wait_lies"}};
+      {"condition", "condition_notify_wakes_all"}, {"event", "event_wait_lies"},
+      {"barrier", "barrier_early_release"},       {"queue", "queue_drops_put"},
+      {"joinable_queue", "joinable_join_early"},  {"value", "value_update_unlocked"},
+      {"array", "array_lock_not_shared"}};
   for (const auto& [role, fault] : broken) {
     INFO(role << " " << fault);
     const auto r = run_cmd({kBench, "--torture", "-p", role, "--duration", "8", "--no-save", "--quiet",
@@ -146,10 +150,10 @@ TEST_CASE("Torture: each role's checker catches its broken primitive within 10 s
 
 TEST_CASE("Torture: bad input is one line and exit 2", "[torture][cli]") {
   const std::vector<std::vector<std::string>> bad = {
-      {"--procs", "1"},          {"--procs", "x"},          {"--faults", "kill,fire"}, {"--primitive", "queue"},
+      {"--procs", "1"},          {"--procs", "x"},          {"--faults", "kill,fire"}, {"--primitive", "mutex"},
       {"--duration", "0"},       {"--duration", "soon"},    {"--seed", "-1"},          {"--backend", "python"},
       {"--inject-fault", "nope"}, {"-p", "lock", "--inject-fault", "event_wait_lies"}, {"--stat-interval", "-2"},
-      {"--no-save", "--out", "/tmp/x.csv"}};
+      {"--no-save", "--out", "/tmp/x.csv"}, {"-b", "posix", "--inject-fault", "lock_skip_acquire"}};
   for (const auto& extra : bad) {
     std::vector<std::string> argv{kBench, "--torture", "--duration", "1"};
     argv.insert(argv.end(), extra.begin(), extra.end());
