@@ -240,3 +240,27 @@ TEMPLATE_TEST_CASE("Conformance Barrier: a huge timeout waits forever and does n
       });
   for (int i = 0; i < kHugeTimeouts; ++i) CHECK_FALSE(s->at(i).broken());
 }
+
+TEMPLATE_TEST_CASE("Conformance Barrier: a completed round is passed by every party even after many resets while one was stopped",
+                   "[conformance][barrier][process]", BARRIER_BACKENDS) {
+  // A round completes only when every party has arrived, and then every party passes it, as
+  // long it takes that party to wake up: phases never mix. The party here is stopped between
+  // the round completing and its wake-up, while the barrier is broken and reset 200 times
+  // (more than any record of past rounds a barrier could keep).
+  using B = typename TestType::Barrier;
+  Shared<B> b(2u);
+  const pid_t a = spawn_child([&] { return outcome([&] { return b->wait(30.0); }); });
+  REQUIRE(eventually([&] { return b->n_waiting() == 1; }));
+  REQUIRE(kill(a, SIGSTOP) == 0);
+  int st = 0;
+  REQUIRE(waitpid(a, &st, WUNTRACED) == a);
+  REQUIRE(WIFSTOPPED(st));
+  CHECK(b->wait(30.0) == 1);  // the last arrival: the round completes
+  for (int i = 0; i < 200; ++i) {
+    b->abort();
+    b->reset();
+  }
+  CHECK_FALSE(b->broken());
+  REQUIRE(kill(a, SIGCONT) == 0);
+  CHECK(join_within(a, 10) == 0);  // it passed its round: not broken_barrier
+}

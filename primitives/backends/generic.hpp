@@ -588,9 +588,10 @@ class alignas(64) Event {
 // generic::Barrier<M, C> — a reusable rendezvous of `parties` processes
 // (multiprocessing.Barrier) as a generation barrier under a mutex and a condition variable.
 //
-// State (all under M): the arrivals of the current round, its generation, a broken flag, and a
-// record of which of the last 64 rounds ended by reset() (so a waiter woken after its round
-// was reset, and another round began, still throws). wait() returns the arrival index
+// State (all under M): the arrivals of the current round, its generation, a broken flag, and
+// the count of completed rounds. A waiter's round completed exactly when that count moved
+// since it arrived: no later round can complete without it. (A record of the last 64 rounds
+// reset, kept before, misread a completed round after 64 resets while a party was stopped.) wait() returns the arrival index
 // 0..parties-1; the last arrival runs the action *while holding M* (as Python does), then
 // starts the next generation and broadcasts.
 //
@@ -647,6 +648,7 @@ class alignas(64) Barrier {
     if (g.rc == kOwnerDied) break_locked();
     if (broken_.load(std::memory_order_relaxed)) throw broken_barrier("Barrier::wait(): the barrier is broken");
     const uint64_t gen = gen_.load(std::memory_order_relaxed);
+    const uint64_t completed = completions_;
     const uint32_t index = count_.load(std::memory_order_relaxed);
     count_.store(index + 1, std::memory_order_relaxed);
     if (index + 1 == parties_) {
@@ -661,7 +663,7 @@ class alignas(64) Barrier {
         throw;
       }
       count_.store(0, std::memory_order_relaxed);
-      reset_rounds_ &= ~bit(gen);
+      ++completions_;
       gen_.store(gen + 1, std::memory_order_relaxed);
       c_.broadcast();
       return index;
@@ -670,7 +672,7 @@ class alignas(64) Barrier {
       const int rc = c_.wait_until(m_, until);
       if (rc == kOwnerDied) break_locked();
       if (gen_.load(std::memory_order_relaxed) != gen) {
-        if (reset_rounds_ & bit(gen)) throw broken_barrier("Barrier::wait(): the barrier was reset");
+        if (completions_ == completed) throw broken_barrier("Barrier::wait(): the barrier was reset");
         return index;
       }
       if (!broken_.load(std::memory_order_relaxed) && rc == kTimedOut) {
@@ -695,7 +697,6 @@ class alignas(64) Barrier {
   void reset() {
     Held<M> g(m_);
     const uint64_t gen = gen_.load(std::memory_order_relaxed);
-    reset_rounds_ |= bit(gen);
     broken_.store(0, std::memory_order_relaxed);
     count_.store(0, std::memory_order_relaxed);
     gen_.store(gen + 1, std::memory_order_relaxed);
@@ -715,7 +716,6 @@ class alignas(64) Barrier {
   struct NoAction {
     void operator()() const noexcept {}
   };
-  static constexpr uint64_t bit(uint64_t gen) noexcept { return uint64_t{1} << (gen % 64); }
   void break_locked() {
     broken_.store(1, std::memory_order_relaxed);
     c_.broadcast();
@@ -732,7 +732,7 @@ class alignas(64) Barrier {
   std::atomic<uint32_t> count_{0};   // arrivals in the current round
   std::atomic<uint32_t> broken_{0};
   std::atomic<uint64_t> gen_{0};     // completed or reset rounds
-  uint64_t reset_rounds_ = 0;        // bit g % 64: round g ended by reset()
+  uint64_t completions_ = 0;          // rounds completed (not reset or broken)
 };
 
 }  // namespace ipcsync::generic

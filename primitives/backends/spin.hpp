@@ -276,9 +276,12 @@ class alignas(64) Event {
 
 // spin::Barrier — a sense-reversing spin barrier with the guide's semantics.
 //
-// State: one 64-bit word — the round word (generation << 1 | broken) in the high half, this
-// round's arrivals in the low half — and a record of which of the last 64 rounds ended by
-// reset(). An arrival takes its index by CAS on the count; the last one runs the action, then
+// State: one 64-bit word — the round word (generation << 1 | broken) in the high half; in the
+// low half this round's arrivals (24 bits) and the count of completed rounds mod 256 (8 bits).
+// A waiter's round completed exactly when that count moved since it arrived (no later round
+// can complete without it), so no history of resets is kept. (A record of the last 64 rounds
+// reset, kept before, was set by a reset() whose CAS then lost to the round's completion, and
+// so could make a completed round read as reset.) An arrival takes its index by CAS on the count; the last one runs the action, then
 // publishes the next generation (the classic barrier flips a one-bit sense; a whole
 // generation lets a waiter tell "my round completed" from "a later round began"). Waiters spin
 // until the round word moves. While the last arrival runs the action the count equals
@@ -302,7 +305,7 @@ class alignas(64) Barrier {
   using action_fn = void (*)();
 
   explicit Barrier(uint32_t parties, action_fn action = nullptr) : parties_(parties), action_(action) {
-    if (parties < 1) throw std::invalid_argument("Barrier: parties must be at least 1");
+    if (parties < 1 || parties >= kCountMask) throw std::invalid_argument("Barrier: parties must be in 1..2^24-1");
   }
   Barrier(const Barrier&) = delete;
   Barrier& operator=(const Barrier&) = delete;
@@ -337,7 +340,7 @@ class alignas(64) Barrier {
       }
       s = state_.load(std::memory_order_acquire);
     }
-    const uint32_t round = round_of(s), index = count_of(s);
+    const uint32_t round = round_of(s), index = count_of(s), completed = completions_of(s);
     const uint32_t gen = round >> 1;
     if (index + 1 == parties_) {
       try {
@@ -350,20 +353,19 @@ class alignas(64) Barrier {
         break_round(round);
         throw;
       }
-      reset_rounds_.fetch_and(~bit(gen), std::memory_order_relaxed);
-      uint64_t expected = make(round, parties_);
-      if (!state_.compare_exchange_strong(expected, make((gen + 1) << 1, 0), std::memory_order_acq_rel,
+      uint64_t expected = make(round, parties_, completed);
+      if (!state_.compare_exchange_strong(expected, make((gen + 1) << 1, 0, completed + 1), std::memory_order_acq_rel,
                                           std::memory_order_relaxed))
         throw broken_barrier("spin::Barrier::wait(): broken or reset while the action ran");
       return index;
     }
     for (uint32_t i = 0;; ++i) {
-      const uint32_t r = round_of(state_.load(std::memory_order_acquire));
+      const uint64_t now = state_.load(std::memory_order_acquire);
+      const uint32_t r = round_of(now);
       if (r != round) {
+        if (completions_of(now) != completed) return index;  // this round completed (no later one can without it)
         if (r == (round | 1)) throw broken_barrier("spin::Barrier::wait(): the barrier was broken while waiting");
-        if (reset_rounds_.load(std::memory_order_acquire) & bit(gen))
-          throw broken_barrier("spin::Barrier::wait(): the barrier was reset");
-        return index;
+        throw broken_barrier("spin::Barrier::wait(): the barrier was reset");
       }
       cpu_relax();
       if (past(until, i)) {
@@ -385,8 +387,8 @@ class alignas(64) Barrier {
     uint64_t s = state_.load(std::memory_order_relaxed);
     for (;;) {
       const uint32_t gen = round_of(s) >> 1;
-      reset_rounds_.fetch_or(bit(gen), std::memory_order_release);
-      if (state_.compare_exchange_weak(s, make((gen + 1) << 1, 0), std::memory_order_acq_rel, std::memory_order_relaxed))
+      if (state_.compare_exchange_weak(s, make((gen + 1) << 1, 0, completions_of(s)), std::memory_order_acq_rel,
+                                       std::memory_order_relaxed))
         return;
     }
   }
@@ -404,11 +406,12 @@ class alignas(64) Barrier {
     void operator()() const noexcept {}
   };
   static constexpr uint32_t round_of(uint64_t s) noexcept { return static_cast<uint32_t>(s >> 32); }
-  static constexpr uint32_t count_of(uint64_t s) noexcept { return static_cast<uint32_t>(s); }
-  static constexpr uint64_t make(uint32_t round, uint32_t count) noexcept {
-    return static_cast<uint64_t>(round) << 32 | count;
+  static constexpr uint32_t kCountMask = (1u << 24) - 1;
+  static constexpr uint32_t count_of(uint64_t s) noexcept { return static_cast<uint32_t>(s) & kCountMask; }
+  static constexpr uint32_t completions_of(uint64_t s) noexcept { return static_cast<uint32_t>(s) >> 24; }
+  static constexpr uint64_t make(uint32_t round, uint32_t count, uint32_t completions) noexcept {
+    return static_cast<uint64_t>(round) << 32 | (completions & 0xffu) << 24 | count;
   }
-  static constexpr uint64_t bit(uint32_t gen) noexcept { return uint64_t{1} << (gen % 64); }
   // break_round(): marks `round` broken if it is still the current, unbroken round.
   void break_round(uint32_t round) noexcept {
     uint64_t s = state_.load(std::memory_order_relaxed);
@@ -419,8 +422,7 @@ class alignas(64) Barrier {
 
   uint32_t parties_;
   action_fn action_;
-  std::atomic<uint64_t> state_{0};          // (generation << 1 | broken) << 32 | arrivals
-  std::atomic<uint64_t> reset_rounds_{0};   // bit g % 64: round g ended by reset()
+  std::atomic<uint64_t> state_{0};  // (generation << 1 | broken) << 32 | completions % 256 << 24 | arrivals
 };
 
 static_assert(sizeof(Lock) == 64 && sizeof(Semaphore) == 64 && sizeof(BoundedSemaphore) == 64);

@@ -2,9 +2,9 @@
 //
 // Every change is one CAS on state_ (round word << 32 | arrivals). Ending a round — complete,
 // reset, or a reset of a broken round — is two steps owned by whoever wins the first CAS: mark
-// the round closing (arrivals = kClosing), record the outcome bit, then publish the next
-// generation with arrivals 0 and wake everyone. A waiter therefore never sees a new generation
-// before its round's outcome is recorded. abort() and a timed-out waiter only set the broken bit
+// the round closing (arrivals = kClosing), count a completion (not a reset), then publish the
+// next generation with arrivals 0 and wake everyone. A waiter therefore never sees a new
+// generation before its round's outcome is counted. abort() and a timed-out waiter only set the broken bit
 // (same generation), which waiters see directly.
 #include "ipcsync/barrier.hpp"
 
@@ -72,23 +72,27 @@ Barrier::Arrival Barrier::arrive(deadline until) {
       s = state_.load(std::memory_order_acquire);
       continue;
     }
+    // Read after s showed this round: a completion publishes its count before the next round,
+    // and this round cannot complete before this arrival. So it counts the rounds before it.
+    const uint32_t completed = completions_.load(std::memory_order_acquire);
     if (state_.compare_exchange_weak(s, s + 1, std::memory_order_acq_rel, std::memory_order_acquire))
-      return {round, count};
+      return {round, count, completed};
   }
 }
 
-uint32_t Barrier::await_round(uint32_t round, uint32_t index, deadline until) {
+uint32_t Barrier::await_round(const Arrival& a, deadline until) {
+  const uint32_t round = a.round, index = a.index;
   auto moved = [&] { return round_of(state_.load(std::memory_order_acquire)) != round; };
   if (!park_.wait_until(moved, detail::never, until, /*heavy=*/false)) {
     // Timed out: break the round for everyone, as Python does — unless it ended meanwhile.
     if (break_round(round)) throw broken_barrier("Barrier::wait(): timed out; the barrier is now broken");
   }
   const uint32_t now = round_of(settled_state());
+  // The round moved on. Only this round can have completed since this process arrived (a
+  // later one would need it too), so a moved completion count means this round completed.
+  if (completions_.load(std::memory_order_acquire) != a.completions) return index;
   if (now == (round | 1)) throw broken_barrier("Barrier::wait(): the barrier was aborted");
-  const uint32_t gen = round >> 1;
-  if (broken_rounds_.load(std::memory_order_acquire) & (1u << (gen & 31)))
-    throw broken_barrier("Barrier::wait(): the barrier was reset while waiting");
-  return index;
+  throw broken_barrier("Barrier::wait(): the barrier was reset while waiting");
 }
 
 void Barrier::complete_round(uint32_t round) {
@@ -102,11 +106,7 @@ bool Barrier::close_round(uint64_t expected, bool broken_outcome) noexcept {
                                       std::memory_order_relaxed))
     return false;
   const uint32_t gen = round >> 1;
-  const uint32_t bit = 1u << (gen & 31);
-  if (broken_outcome)
-    broken_rounds_.fetch_or(bit, std::memory_order_release);
-  else
-    broken_rounds_.fetch_and(~bit, std::memory_order_release);
+  if (!broken_outcome) completions_.fetch_add(1, std::memory_order_release);  // before the next round is published
   state_.store(make(((gen + 1) << 1) & 0xfffffffeu, 0), std::memory_order_seq_cst);
   if (!IPCSYNC_MUTANT(barrier_no_wake)) park_.wake_all();
   return true;

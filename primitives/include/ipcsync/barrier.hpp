@@ -2,8 +2,8 @@
 // (multiprocessing.Barrier).
 //
 // State: one 64-bit word: the round word in the high half — generation << 1 | broken — and the
-// number of arrivals in this round in the low half; plus a 32-bit record of which of the last
-// 32 rounds ended broken (reset()) rather than completed, and a detail::Parking (parking.hpp).
+// number of arrivals in this round in the low half; plus the count of completed rounds (mod
+// 2^32; rounds ended by reset() or abort() are not counted), and a detail::Parking (parking.hpp).
 // A round is a generation: its parties arrive (wait() returns each its arrival index,
 // 0..parties-1, 0 for the first), the last arrival runs the action, and the generation moves on;
 // a process that arrives for the next round while the last one finishes waits for it, so
@@ -39,8 +39,12 @@
 //   visible to Y after Y's wait() returns (and to the action, which runs after every arrival).
 // Owner death: a party that dies before arriving leaves the others waiting (as in Python);
 //   waiters with a timeout break the barrier, which is how a stalled round is noticed.
-// Limits: reset() and the broken outcome are remembered for 32 rounds: a waiter descheduled
-//   while 32 further rounds complete without it would misread its round's outcome.
+// A waiter's outcome: no round after its own can complete without it (every round needs every
+//   party), so its round completed exactly when the count of completed rounds moved since it
+//   arrived. No history of past rounds is kept, so a waiter descheduled while any number of
+//   resets or aborts happen still reads its round right. (An earlier version kept which of the
+//   last 32 generations were reset; the torture found that 32 resets while a party was stopped
+//   made it read a completed round as reset: phases mixed.)
 #pragma once
 
 #include <atomic>
@@ -96,8 +100,9 @@ class alignas(64) Barrier {
   }
   template <class F>
   uint32_t wait_until(deadline until, F&& action) {
-    const auto [round, index] = arrive(until);
-    if (index + 1 < parties_) return await_round(round, index, until);
+    const Arrival a = arrive(until);
+    const uint32_t round = a.round, index = a.index;
+    if (index + 1 < parties_) return await_round(a, until);
     try {
       if constexpr (std::is_same_v<std::decay_t<F>, NoAction>)
         run_stored_action();
@@ -133,6 +138,7 @@ class alignas(64) Barrier {
   };
   struct Arrival {
     uint32_t round, index;
+    uint32_t completions;  // completions_ when this process arrived (see await_round)
   };
   static constexpr uint32_t kClosing = 0xffffffffu;  // arrival count while a round is being closed
   static constexpr uint32_t round_of(uint64_t s) noexcept { return static_cast<uint32_t>(s >> 32); }
@@ -142,7 +148,7 @@ class alignas(64) Barrier {
   }
 
   Arrival arrive(deadline until);
-  uint32_t await_round(uint32_t round, uint32_t index, deadline until);
+  uint32_t await_round(const Arrival& a, deadline until);
   void complete_round(uint32_t round);
   bool close_round(uint64_t expected, bool broken_outcome) noexcept;
   bool break_round(uint32_t round) noexcept;
@@ -150,7 +156,7 @@ class alignas(64) Barrier {
   uint64_t settled_state() const noexcept;
 
   uint32_t parties_ = 0;
-  detail::atomic<uint32_t> broken_rounds_{0};  // bit g % 32: round g ended broken (reset)
+  detail::atomic<uint32_t> completions_{0};  // rounds completed, mod 2^32 (not broken or reset ones)
   int64_t action_off_ = 0;                  // stored action - barrier_anchor, in bytes; 0: none
   uint64_t action_image_ = 0;               // image_id() of the process that stored it
   detail::atomic<uint64_t> state_{0};          // round word << 32 | arrivals
