@@ -73,6 +73,20 @@ const char* role_of_broken(const std::string& f) {
   return "?";
 }
 
+// proc_state(pid): the kernel's view of a process, for a report: its state letter and where
+// it sleeps ("S futex_wait_queue", "T do_signal_stop", ...).
+std::string proc_state(pid_t pid) {
+  std::ifstream st("/proc/" + std::to_string(pid) + "/stat");
+  std::string line;
+  std::getline(st, line);
+  const auto rp = line.rfind(')');
+  const std::string state = rp != std::string::npos && rp + 2 < line.size() ? std::string(1, line[rp + 2]) : "?";
+  std::ifstream wc("/proc/" + std::to_string(pid) + "/wchan");
+  std::string wchan;
+  std::getline(wc, wchan);
+  return "state " + state + (wchan.empty() || wchan == "0" ? "" : " in " + wchan);
+}
+
 uint64_t mono_ns() {
   timespec t;
   clock_gettime(CLOCK_MONOTONIC, &t);
@@ -1217,7 +1231,12 @@ class Torture {
       prctl(PR_SET_PDEATHSIG, SIGKILL);
       if (getppid() != parent) _exit(97);
       close(gate_.fd());
+      // The parent decides about SIGINT and SIGHUP. And a group of its own: the torture stops its
+      // workers, and a process group with a stopped member that becomes orphaned (the shell
+      // that started bench exits) is sent SIGHUP by the kernel: a soak lost a worker so.
       signal(SIGINT, SIG_IGN);
+      signal(SIGHUP, SIG_IGN);
+      setpgid(0, 0);
       struct sigaction sa {};
       sa.sa_handler = on_usr1;  // no SA_RESTART: every wait sees EINTR
       sigaction(SIGUSR1, &sa, nullptr);
@@ -1452,6 +1471,7 @@ class Torture {
     ctl_->stop.store(1);
     for (std::size_t i = 0; i < pids_.size(); ++i)
       if (stopped_until_[i]) cont(static_cast<int>(i));
+      else if (pids_[i] > 0) kill(pids_[i], SIGCONT);  // whatever else may have stopped it
     const uint64_t until = mono_ns() + static_cast<uint64_t>(kStarveS * 1e9);
     for (;;) {  // the agent's ticker goes on, so a wait() without timeout ends
       bool left = false;
@@ -1476,7 +1496,7 @@ class Torture {
           if (pids_[i] > 0) {
             ++res_.t.starvations;
             problem("worker " + std::to_string(i) + " could not stop within " + std::to_string(static_cast<int>(kStarveS)) +
-                    " s, stuck in " + doing_name(slots_[i].doing.load()));
+                    " s, stuck in " + doing_name(slots_[i].doing.load()) + " (" + proc_state(pids_[i]) + ")");
             kill(pids_[i], SIGKILL);
             waitpid(pids_[i], nullptr, 0);
             pids_[i] = -1;
@@ -1502,7 +1522,12 @@ class Torture {
       prctl(PR_SET_PDEATHSIG, SIGKILL);
       if (getppid() != parent) _exit(97);
       close(gate_.fd());
+      // The parent decides about SIGINT and SIGHUP. And a group of its own: the torture stops its
+      // workers, and a process group with a stopped member that becomes orphaned (the shell
+      // that started bench exits) is sent SIGHUP by the kernel: a soak lost a worker so.
       signal(SIGINT, SIG_IGN);
+      signal(SIGHUP, SIG_IGN);
+      setpgid(0, 0);
       int rc = 0;
       try {
         uint64_t next_tick = 0;
