@@ -269,8 +269,8 @@ int run(int argc, char** argv) {
         if (tty) std::cerr << "\r\033[K" << std::flush;
         // short_window verified but measured nothing real: not a failure (exit 0), but said
         // below, and left out of every statistic by the scripts.
-        if (r.status == "short_window") ++short_windows;
-        else if (r.status != "ok") ++failures;
+        if (r.status == RunStatus::short_window) ++short_windows;
+        else if (r.status != RunStatus::ok) ++failures;
         if (r.noisy) ++noisy;
         if (file) file->append(csv_row(r, keys));
         if (table) tab.row(std::cout, r);

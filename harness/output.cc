@@ -94,7 +94,7 @@ std::vector<std::string> fields(const RunResult& r, const RowKeys& keys) {
               : "",
           r.have_cpu ? std::to_string(r.vcsw) : "", r.have_cpu ? std::to_string(r.ivcsw) : "",
           r.have_noise ? num(r.steal_pct, 2) : "", r.have_noise ? num(r.others_pct, 2) : "",
-          r.load1 >= 0 ? num(r.load1, 2) : "", r.noisy ? "1" : "0", r.status, r.detail};
+          r.load1 >= 0 ? num(r.load1, 2) : "", r.noisy ? "1" : "0", status_name(r.status), r.detail};
 }
 
 std::string fmt_rate(double v) {
@@ -480,9 +480,9 @@ void Table::row(std::ostream& os, const RunResult& r) const {
                      (varying_.empty() ? "" : pad(varying_params(r.cfg), w_params_) + " ") +
                      pad(std::to_string(r.repetition), 3, true) + " " + pad(fmt_rate(r.ops_per_sec), 10, true) + " " +
                      pad(lat_text(50), 9, true) + " " + pad(lat_text(99), 9, true) + " " +
-                     pad(lat_text(99.9), 9, true) + " " + pad(fair, 8, true) + "  " + r.status +
+                     pad(lat_text(99.9), 9, true) + " " + pad(fair, 8, true) + "  " + status_name(r.status) +
                      (r.oversubscribed ? " (oversubscribed)" : "") + (r.noisy ? " (noisy)" : "") +
-                     (r.status != "ok" || r.cfg.unsafe ? " " + r.detail : "");
+                     (r.status != RunStatus::ok || r.cfg.unsafe ? " " + r.detail : "");
   os << line << "\n";
 }
 
@@ -501,7 +501,7 @@ void Table::summary(std::ostream& os, const std::vector<RunResult>& rows) const 
   for (const auto& k : order) {
     std::vector<double> v, p50;
     for (const RunResult* r : by[k])
-      if (r->status == "ok") {
+      if (r->status == RunStatus::ok) {
         v.push_back(r->ops_per_sec);
         if (r->latency.count()) p50.push_back(r->latency.percentile(50));
       }

@@ -269,12 +269,12 @@ void collect(RunResult& r, const Instance& inst, const RunConfig& cfg, const Are
   try {
     v = inst.verify(a.shared, cfg, tot);
   } catch (const std::exception& e) {  // e.g. RunConfig::param() of an undeclared key
-    r.status = "error";
+    r.status = RunStatus::error;
     r.detail = std::string("verify: ") + e.what();
     return;
   }
   r.detail = v.detail;
-  if (!v.ok) r.status = "verify_failed";
+  if (!v.ok) r.status = RunStatus::verify_failed;
 }
 
 WorkerEnv make_env(const RunConfig& cfg, const Arena& a, int i) {
@@ -345,7 +345,7 @@ void run_processes(RunResult& r, const Instance& inst, const RunConfig& cfg, con
       const int err = errno;
       kill_all();
       reap(true);
-      r.status = "error";
+      r.status = RunStatus::error;
       r.detail = "cannot fork worker " + std::to_string(i) + " of " + std::to_string(n) + ": " + std::strerror(err) +
                  " (the " + std::to_string(i) + " already forked were killed and reaped)";
       return;
@@ -362,15 +362,15 @@ void run_processes(RunResult& r, const Instance& inst, const RunConfig& cfg, con
       const auto& k = kids[i];
       if (!k.reaped) continue;
       if (WIFSIGNALED(k.status)) {
-        r.status = "crashed";
+        r.status = RunStatus::crashed;
         r.detail = "worker " + std::to_string(i) + " killed by signal " + std::to_string(WTERMSIG(k.status)) + " (" +
                    strsignal(WTERMSIG(k.status)) + ")";
         return true;
       }
       if (WIFEXITED(k.status) && WEXITSTATUS(k.status) != 0) {
         r.status = exited_with(k.status, ChildExit::threw) || exited_with(k.status, ChildExit::cannot_bind)
-                       ? "error"
-                       : "crashed";
+                       ? RunStatus::error
+                       : RunStatus::crashed;
         r.detail = a.slots[i].error ? std::string(a.slots[i].message)
                                     : "worker " + std::to_string(i) + " exited with status " +
                                           std::to_string(WEXITSTATUS(k.status));
@@ -386,7 +386,7 @@ void run_processes(RunResult& r, const Instance& inst, const RunConfig& cfg, con
   while (ready < n) {
     const int ev = wait_event(gate, gate_deadline, pipefd[0]);
     if (ev == 0) {
-      r.status = "timeout";
+      r.status = RunStatus::timeout;
       r.detail = "only " + std::to_string(ready) + " of " + std::to_string(n) + " workers became ready";
       return;
     }
@@ -420,7 +420,7 @@ void run_processes(RunResult& r, const Instance& inst, const RunConfig& cfg, con
   if (!done) {
     kill_all();
     reap(true);
-    r.status = "timeout";
+    r.status = RunStatus::timeout;
     r.detail = "run exceeded the " + std::to_string(timeout_s) + " s watchdog; workers killed";
     return;
   }
@@ -472,7 +472,7 @@ void run_threads(RunResult& r, const Instance& inst, const RunConfig& cfg, const
     if (finished.load() < n) {
       for (auto& t : threads) t.detach();
       (void)new AnonymousRegion(std::move(a.region));
-      r.status = "timeout";
+      r.status = RunStatus::timeout;
       r.detail = std::to_string(n - finished.load()) + " worker thread(s) did not stop; bench exits after this row";
       r.fatal = true;
       return false;
@@ -488,7 +488,7 @@ void run_threads(RunResult& r, const Instance& inst, const RunConfig& cfg, const
     }
     if (bind_failed.load() >= 0) {
       if (!release_and_join()) return;
-      r.status = "error";
+      r.status = RunStatus::error;
       r.detail = "cannot bind thread " + std::to_string(bind_failed.load()) + " to its PU";
       return;
     }
@@ -498,7 +498,7 @@ void run_threads(RunResult& r, const Instance& inst, const RunConfig& cfg, const
                                    [&] { return finished.load() == n; });
     if (!release_and_join()) return;
     if (!done) {
-      r.status = "timeout";
+      r.status = RunStatus::timeout;
       r.detail = "run exceeded the " + std::to_string(timeout_s) + " s watchdog";
     }
   } catch (const interrupted& e) {
@@ -507,11 +507,11 @@ void run_threads(RunResult& r, const Instance& inst, const RunConfig& cfg, const
   }
   for (int i = 0; i < n; ++i)
     if (a.slots[i].error) {
-      r.status = "error";
+      r.status = RunStatus::error;
       r.detail = a.slots[i].message;
       return;
     }
-  if (r.status == "ok") collect(r, inst, cfg, a);
+  if (r.status == RunStatus::ok) collect(r, inst, cfg, a);
 }
 
 // ---- the python backend ---------------------------------------------------------------------
@@ -574,7 +574,7 @@ void read_python_result(RunResult& r, const nlohmann::json& res, const RunConfig
   if (const auto it = res.find("error"); it != res.end()) {
     // A worker killed by a signal or dying without a word is a crash, as on the other backends.
     const auto st = res.find("status");
-    r.status = st != res.end() && st->is_string() && st->get<std::string>() == "crashed" ? "crashed" : "error";
+    r.status = st != res.end() && st->is_string() && st->get<std::string>() == "crashed" ? RunStatus::crashed : RunStatus::error;
     r.detail = it->is_string() ? it->get<std::string>() : "python backend error: " + it->dump();
     if (r.detail.empty()) r.detail = "python backend reported an empty error";
     return;
@@ -633,7 +633,7 @@ void read_python_result(RunResult& r, const nlohmann::json& res, const RunConfig
     r.ivcsw = ivcsw;
   }
   r.detail = detail.get<std::string>();
-  if (!ok.get<bool>()) r.status = "verify_failed";
+  if (!ok.get<bool>()) r.status = RunStatus::verify_failed;
 }
 
 void run_python(RunResult& r, const RunConfig& cfg, const PinPlan& plan, SignalGate& gate, double timeout_s) {
@@ -657,7 +657,7 @@ void run_python(RunResult& r, const RunConfig& cfg, const PinPlan& plan, SignalG
   if (pid < 0) {
     const int err = errno;
     for (int fd : {in[0], in[1], out[0], out[1]}) close(fd);
-    r.status = "error";
+    r.status = RunStatus::error;
     r.detail = std::string("cannot fork the python backend: ") + std::strerror(err);
     return;
   }
@@ -690,7 +690,7 @@ void run_python(RunResult& r, const RunConfig& cfg, const PinPlan& plan, SignalG
   // The config is small (far below the pipe buffer): write it whole, then close.
   if (write(in[1], input.data(), input.size()) != static_cast<ssize_t>(input.size())) {
     close(in[1]);
-    r.status = "error";
+    r.status = RunStatus::error;
     r.detail = "cannot send the run configuration to " + cfg.python;
     return;
   }
@@ -701,7 +701,7 @@ void run_python(RunResult& r, const RunConfig& cfg, const PinPlan& plan, SignalG
   for (;;) {
     const int ev = wait_event(gate, deadline, out[0]);  // throws interrupted: Cleanup kills the group
     if (ev == 0) {
-      r.status = "timeout";
+      r.status = RunStatus::timeout;
       r.detail = "python backend exceeded the " + std::to_string(timeout_s) + " s watchdog; killed";
       return;
     }
@@ -721,7 +721,7 @@ void run_python(RunResult& r, const RunConfig& cfg, const PinPlan& plan, SignalG
   reaped = true;
   const nlohmann::json res = nlohmann::json::parse(text, nullptr, false);
   if (res.is_discarded() || !res.is_object()) {
-    r.status = "error";
+    r.status = RunStatus::error;
     if (exited_with(wstatus, ChildExit::exec_failed))
       r.detail = "cannot run " + cfg.python + " " + script;
     else if (text.find_first_not_of(" \t\r\n") == std::string::npos)
@@ -735,7 +735,7 @@ void run_python(RunResult& r, const RunConfig& cfg, const PinPlan& plan, SignalG
     read_python_result(parsed, res, cfg);
     r = std::move(parsed);
   } catch (const malformed& e) {
-    r.status = "error";
+    r.status = RunStatus::error;
     r.detail = std::string("python backend printed a malformed result: ") + e.what() + ": " + excerpt(text);
   }
 }
@@ -759,7 +759,7 @@ void check_window(RunResult& r, const RunConfig& cfg) {
     why = b;
   }
   if (why.empty()) return;
-  r.status = "short_window";
+  r.status = RunStatus::short_window;
   r.detail = r.detail.empty() ? why : why + "; " + r.detail;
 }
 
@@ -790,7 +790,7 @@ RunResult run_once(const Instance& inst, const RunConfig& cfg, const PinPlan& pl
   } catch (const interrupted&) {
     throw;
   } catch (const std::exception& e) {
-    r.status = "error";
+    r.status = RunStatus::error;
     r.detail = e.what();
     // Threads of a failed thread-mode run may still be running on memory about to be freed:
     // bench must end after this row (as for hung threads).
@@ -803,7 +803,7 @@ RunResult run_once(const Instance& inst, const RunConfig& cfg, const PinPlan& pl
     r.others_pct = noise.others_pct;
     r.noisy = noise.steal_pct > kNoisyStealPct || noise.others_pct > kNoisyOthersPct;
   }
-  if (r.status == "ok") check_window(r, cfg);
+  if (r.status == RunStatus::ok) check_window(r, cfg);
   return r;
 }
 
@@ -821,7 +821,7 @@ void run_one(RunResult& r, const Instance& inst, const RunConfig& cfg, const Pin
   } catch (const std::exception& e) {
     // The backend refused the configuration (e.g. a POSIX mqueue above the system's limits):
     // that is this row's result, and the matrix goes on.
-    r.status = "error";
+    r.status = RunStatus::error;
     r.detail = std::string("setup: ") + e.what();
     return;
   }

@@ -13,6 +13,7 @@
 
 #include <cstdint>
 #include <exception>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -50,6 +51,28 @@ class SignalGate {
   sigset_t old_;
 };
 
+// How a run ended (the CSV's `status` column, status_name()):
+//   ok             verified, and its measured window is a measurement
+//   short_window   verified, but the window covers less than 90% of the requested duration or
+//                  completed no op (check_window in runner.cc): aggregating tools exclude it
+//   verify_failed  the workload's invariant did not hold
+//   timeout        the watchdog killed a run that overran
+//   crashed        a worker died of a signal (or exited without a word)
+//   error          the run could not be set up or a worker reported an error
+enum class RunStatus { ok, short_window, verify_failed, timeout, crashed, error };
+inline const char* status_name(RunStatus s) {
+  switch (s) {
+    case RunStatus::ok: return "ok";
+    case RunStatus::short_window: return "short_window";
+    case RunStatus::verify_failed: return "verify_failed";
+    case RunStatus::timeout: return "timeout";
+    case RunStatus::crashed: return "crashed";
+    case RunStatus::error: return "error";
+  }
+  return "?";
+}
+inline std::ostream& operator<<(std::ostream& o, RunStatus s) { return o << status_name(s); }
+
 struct RunResult {
   RunConfig cfg;
   std::string pin;
@@ -57,9 +80,7 @@ struct RunResult {
   bool oversubscribed = false;
   int repetition = 0;
   std::string timestamp;
-  // ok, short_window, verify_failed, timeout, crashed, error. short_window: the run verified,
-  // but its measured window is not a measurement (see check_window in runner.cc).
-  std::string status = "ok";
+  RunStatus status = RunStatus::ok;
   std::string detail;
   uint64_t ops = 0;
   uint64_t warm_ops = 0;

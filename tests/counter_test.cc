@@ -81,7 +81,7 @@ TEST_CASE("counter: 8 processes count exactly on every backend for lock and sema
       if (backend == "python") continue;  // tests/python_backend_test.cc
       INFO(prim << " on " << backend);
       const RunResult r = run_counter(prim, backend, 8, 20000);
-      CHECK(r.status == "ok");
+      CHECK(r.status == ipcsync::harness::RunStatus::ok);
       CHECK(r.ops == 8u * 20000u);
       CHECK(r.ops_min == 20000u);
       CHECK(r.detail.find("counter=") != std::string::npos);
@@ -97,7 +97,7 @@ TEST_CASE("counter: --unsafe loses updates and reports them without failing", "[
     return;
   }
   const RunResult r = run_counter("lock", "native", 4, 2'000'000, true);
-  CHECK(r.status == "ok");
+  CHECK(r.status == ipcsync::harness::RunStatus::ok);
   CHECK(r.detail.find("lost_updates=") != std::string::npos);
   CHECK(r.detail.find("lost_updates=0 ") == std::string::npos);
 }
@@ -105,7 +105,7 @@ TEST_CASE("counter: --unsafe loses updates and reports them without failing", "[
 TEST_CASE("harness: a run that overruns its watchdog is killed and reaped and marked timeout", "[harness][process]") {
   const auto t0 = std::chrono::steady_clock::now();
   const RunResult r = run_counter("lock", "native", 2, uint64_t{1} << 40, false, 0.5);
-  CHECK(r.status == "timeout");
+  CHECK(r.status == ipcsync::harness::RunStatus::timeout);
   CHECK(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() < 5.0);
   // Every child was reaped: no child of ours is left.
   CHECK(waitpid(-1, nullptr, WNOHANG) == -1);
@@ -150,7 +150,7 @@ TEST_CASE("counter: 8 threads count exactly in thread mode", "[counter][threads]
     for (const std::string backend : {"native", "posix"}) {
       INFO(prim << " on " << backend);
       const RunResult r = run_counter(prim, backend, 8, 20000, false, 60, "threads");
-      CHECK(r.status == "ok");
+      CHECK(r.status == ipcsync::harness::RunStatus::ok);
       CHECK(r.ops == 8u * 20000u);
     }
 }
@@ -158,7 +158,7 @@ TEST_CASE("counter: 8 threads count exactly in thread mode", "[counter][threads]
 TEST_CASE("harness: a worker killed by a signal makes the run crashed and the others are reaped", "[harness][process]") {
   const auto t0 = std::chrono::steady_clock::now();
   const RunResult r = run_workload("test_crash", "lock", "native", 3, 0, false, 30);
-  CHECK(r.status == "crashed");
+  CHECK(r.status == ipcsync::harness::RunStatus::crashed);
   CHECK(r.detail.find("worker 1 killed by signal 11") != std::string::npos);
   CHECK(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() < 10.0);
   CHECK(waitpid(-1, nullptr, WNOHANG) == -1);
@@ -166,9 +166,9 @@ TEST_CASE("harness: a worker killed by a signal makes the run crashed and the ot
 
 TEST_CASE("harness: a worker whose body throws makes the run error with its message", "[harness][process]") {
   const RunResult r = run_workload("test_throw", "lock", "native", 2, 0, false, 30);
-  CHECK(r.status == "error");
+  CHECK(r.status == ipcsync::harness::RunStatus::error);
   CHECK(r.detail.find("injected failure") != std::string::npos);
   const RunResult t = run_workload("test_throw", "lock", "native", 2, 0, false, 30, "threads");
-  CHECK(t.status == "error");
+  CHECK(t.status == ipcsync::harness::RunStatus::error);
   CHECK(t.detail.find("injected failure") != std::string::npos);
 }

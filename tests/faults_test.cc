@@ -52,7 +52,7 @@ TEST_CASE("faults: every fault of every workload ends as verify_failed on the na
         if (def.validate) REQUIRE(def.validate(cfg).empty());
         const RunResult r = run_once(*inst, cfg, env().topo.plan("compact", cfg.procs), env().topo, env().gate, 30);
         INFO(def.name << "/" << prim << " --inject-fault " << fault << ": " << r.status << " (" << r.detail << ")");
-        CHECK(r.status == "verify_failed");
+        CHECK(r.status == ipcsync::harness::RunStatus::verify_failed);
         ++runs;
       }
   }

@@ -129,21 +129,21 @@ TEST_CASE("harness: a window with no op is short_window and says so", "[measurem
   for (int procs : {1, 3}) {
     INFO("procs " << procs);
     const RunResult r = run(window_instance<Window::none>(), procs, 0.1);
-    CHECK(r.status == "short_window");
+    CHECK(r.status == ipcsync::harness::RunStatus::short_window);
     CHECK(r.ops == 0);
     CHECK(r.detail.rfind("no op completed in the measured window", 0) == 0);
     CHECK(r.detail.find("fine") != std::string::npos);  // verify's own detail is kept
   }
   // Under --ops too: fixed work that did nothing is not a measurement.
   const RunResult o = run(window_instance<Window::none>(), 2, 0.05, 100);
-  CHECK(o.status == "short_window");
+  CHECK(o.status == ipcsync::harness::RunStatus::short_window);
 }
 
 TEST_CASE("harness: a window under 90 percent of --duration is short_window", "[measurement][window]") {
   // Every worker starts counting half-way through: the union of their windows is about 50%.
   const RunResult r = run(window_instance<Window::half>(), 2, 0.2);
   INFO(r.status << ": " << r.detail << " seconds=" << r.seconds);
-  CHECK(r.status == "short_window");
+  CHECK(r.status == ipcsync::harness::RunStatus::short_window);
   CHECK(r.ops > 0);
   CHECK(r.seconds < 0.9 * 0.2);
   CHECK(r.detail.find("under 90% of the requested 0.2 s") != std::string::npos);
@@ -155,12 +155,12 @@ TEST_CASE("harness: a full window is ok and a failed verify outranks a short win
   const RunResult r = run(window_instance<Window::full>(), 2, 0.2);
   INFO(r.status << ": " << r.detail << " seconds=" << r.seconds);
   CHECK(verified_status(r.status));
-  if (r.status == "ok") {
+  if (r.status == ipcsync::harness::RunStatus::ok) {
     CHECK(r.ops > 0);
     CHECK(r.seconds >= 0.9 * 0.2);
   }
   const RunResult bad = run(window_instance<Window::none>(false), 2, 0.05);
-  CHECK(bad.status == "verify_failed");
+  CHECK(bad.status == ipcsync::harness::RunStatus::verify_failed);
   CHECK(bad.detail == "broken");
 }
 

@@ -688,7 +688,7 @@ TEST_CASE("RunConfig::param() of an unknown key fails loudly: the run is an erro
       const RunResult r = run_once(insts[where], cfg, env().topo.plan("none", 2), env().topo, env().gate, 30);
       INFO(mode << ", read in " << (where == 0 ? "init" : where == 1 ? "body" : "verify") << ": " << r.status
                 << " (" << r.detail << ")");
-      CHECK(r.status == "error");
+      CHECK(r.status == ipcsync::harness::RunStatus::error);
       CHECK(r.detail.find("cs_nss") != std::string::npos);
       CHECK_FALSE(r.fatal);
     }

@@ -14,6 +14,7 @@
 #include <sstream>
 #include <stdexcept>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 namespace ipcsync::test {
@@ -130,6 +131,11 @@ inline std::string slurp(const std::string& path) {
 // measurement; see runner.cc check_window). A test of a timed run accepts both and checks the
 // figures of an `ok` row only: no test depends on the machine being quiet.
 inline bool verified_status(const std::string& status) { return status == "ok" || status == "short_window"; }
+template <class S>
+  requires std::is_enum_v<S>  // harness::RunStatus, without pulling the harness into every test
+inline bool verified_status(S s) {
+  return s == S::ok || s == S::short_window;
+}
 
 // csv_rows(): the data rows of bench's CSV output (stdout or a file's text), each as column ->
 // field; RFC 4180 quoting is undone (detail and pus may be quoted). Lines before the header are

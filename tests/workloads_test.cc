@@ -52,7 +52,7 @@ TEST_CASE("workloads: every workload x primitive x backend runs verified in 0.1 
         const RunResult r = run_once(*inst, cfg, env().topo.plan("compact", cfg.procs), env().topo, env().gate, 30);
         // Verified, and either a real window (ops, at least 90% of the duration) or flagged.
         CHECK(ipcsync::test::verified_status(r.status));
-        if (r.status == "ok") {
+        if (r.status == ipcsync::harness::RunStatus::ok) {
           CHECK(r.ops > 0);
           CHECK(r.seconds >= 0.9 * cfg.duration_s);
         }
