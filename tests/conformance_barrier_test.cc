@@ -241,8 +241,12 @@ TEMPLATE_TEST_CASE("Conformance Barrier: a huge timeout waits forever and does n
   for (int i = 0; i < kHugeTimeouts; ++i) CHECK_FALSE(s->at(i).broken());
 }
 
+// Not over boost: Boost.Interprocess's condition blocks a notify until the waiters it woke
+// before have left their wait, so with a woken party stopped the next broadcast (the resets)
+// waits for it: the test would hang, not check. boost's Barrier has the same fix (generic.hpp).
 TEMPLATE_TEST_CASE("Conformance Barrier: a completed round is passed by every party even after many resets while one was stopped",
-                   "[conformance][barrier][process]", BARRIER_BACKENDS) {
+                   "[conformance][barrier][process]", ipcsync::harness::NativeBackend, ipcsync::harness::PosixBackend,
+                   ipcsync::harness::SpinBackend) {
   // A round completes only when every party has arrived, and then every party passes it, as
   // long it takes that party to wake up: phases never mix. The party here is stopped between
   // the round completing and its wake-up, while the barrier is broken and reset 200 times
