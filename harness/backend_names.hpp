@@ -1,33 +1,34 @@
-// backend_names.hpp — the backends' names, without their types: what the CLI, the registry and
-// --list need. Kept apart from backends.hpp, which pulls every implementation (Boost.Interprocess
-// among them) into the files that include it; backends.hpp includes this file, and its
-// with_backend() must offer exactly the names of backend_names().
+// backend_names.hpp — the backends' and roles' names, without their types: what the CLI, the
+// registry and --list need. Kept apart from backends.hpp, which pulls every implementation
+// (Boost.Interprocess among them) into the files that include it. Everything here is derived,
+// in harness/role_table.cc, from the role table (ipcsync/roles.hpp) and the backend lists of
+// backends.hpp; nothing is listed by hand.
 #pragma once
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace ipcsync::harness {
 
-// All compiled-in backends, in display order.
-inline const std::vector<std::string>& backend_names() {
-  static const std::vector<std::string> names = {"native", "posix", "posix_plain",
-#if IPCSYNC_WITH_BOOST_INTERPROCESS
-                                                 "boost",
-#endif
-                                                 "spin"};
-  return names;
-}
+// All compiled-in backends, in display order (backends.hpp's CompiledBackends).
+const std::vector<std::string>& backend_names();
 
 // All backends bench knows: the compiled-in ones plus python (Python's multiprocessing, run by
 // scripts/mp_backend.py rather than instantiated from a type).
-inline const std::vector<std::string>& all_backend_names() {
-  static const std::vector<std::string> names = [] {
-    std::vector<std::string> v = backend_names();
-    v.push_back("python");
-    return v;
-  }();
-  return names;
-}
+const std::vector<std::string>& all_backend_names();
+
+// One role of the table, with the backends (in all_backend_names() order) that offer it.
+struct RoleInfo {
+  std::string name, python, description;
+  std::vector<std::string> backends;
+};
+
+// Every role, in the table's order.
+const std::vector<RoleInfo>& role_table();
+
+// The role called `name`, or nullptr when it is not a role (cacheline, the floor pingpong and
+// c2c measure, is a workload's primitive but no role).
+const RoleInfo* find_role(std::string_view name);
 
 }  // namespace ipcsync::harness

@@ -1,18 +1,22 @@
 // backends.hpp — the implementations a workload can be instantiated over.
 //
-// Each backend is a tag type naming its implementation of every role it supports; a role it
-// lacks is simply absent (has_role<> is false), so asking for it is a clear error, never a
-// silent substitute. with_backend() turns a runtime name into a compile-time type once, outside
-// the measured loop.
+// Each backend is a tag type naming its implementation of every role it supports, under the
+// role's member name of the role table (ipcsync/roles.hpp); a role it lacks is simply absent
+// (roles::offered_by<Role, B> is false), so asking for it is a clear error, never a silent
+// substitute. A new backend is its header, its tag here, and one entry in CompiledBackends.
+// with_backend() turns a runtime name into a compile-time type once, outside the measured loop.
 #pragma once
 
 #include <cstddef>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "backends/posix.hpp"
 #include "harness/backend_names.hpp"
+#include "harness/workload.hpp"
 #include "backends/spin.hpp"
 #include "ipcsync/array.hpp"
 #include "ipcsync/barrier.hpp"
@@ -23,6 +27,7 @@
 #include "ipcsync/lock.hpp"
 #include "ipcsync/queue.hpp"
 #include "ipcsync/rlock.hpp"
+#include "ipcsync/roles.hpp"
 #include "ipcsync/semaphore.hpp"
 #include "ipcsync/value.hpp"
 #if IPCSYNC_WITH_BOOST_INTERPROCESS
@@ -33,6 +38,7 @@ namespace ipcsync::harness {
 
 struct NativeBackend {
   static constexpr std::string_view name = "native";
+  static constexpr bool robust = true;  // a dead holder's Lock/RLock is taken over (owner_died)
   using Lock = ipcsync::Lock;
   using Semaphore = ipcsync::Semaphore;
   // Every role; other backends may lack some (workloads check each with `requires`).
@@ -54,6 +60,7 @@ struct NativeBackend {
 // Barrier is a mutex + cond generation barrier (pthread_barrier cannot time out, abort or reset).
 struct PosixBackend {
   static constexpr std::string_view name = "posix";
+  static constexpr bool robust = true;  // robust pthread mutexes (EOWNERDEAD)
   using Lock = ipcsync::posix::Lock;
   using Semaphore = ipcsync::posix::Semaphore;
   using RLock = ipcsync::posix::RLock;
@@ -109,18 +116,75 @@ struct SpinBackend {
   using Barrier = ipcsync::spin::Barrier;
 };
 
-// with_backend(name, f): calls f.template operator()<B>() for the backend called `name`.
-// Returns false when no such backend is compiled in.
+// python: Python's multiprocessing itself, run by scripts/mp_backend.py, not instantiated from a
+// type. Its member for a role is the guide's class, by name; scripts_test checks that
+// mp_backend.py implements exactly these roles.
+template <class Role>
+struct PythonClass {
+  static constexpr std::string_view name = Role::python;
+};
+struct PythonBackend {
+  static constexpr std::string_view name = "python";
+  using Lock = PythonClass<roles::Lock>;
+  using RLock = PythonClass<roles::RLock>;
+  using Semaphore = PythonClass<roles::Semaphore>;
+  using BoundedSemaphore = PythonClass<roles::BoundedSemaphore>;
+  using Condition = PythonClass<roles::Condition>;
+  using Event = PythonClass<roles::Event>;
+  using Barrier = PythonClass<roles::Barrier>;
+  template <class T, std::size_t N = 0>
+  using Queue = PythonClass<roles::Queue>;
+  template <class T, std::size_t N = 0>
+  using JoinableQueue = PythonClass<roles::JoinableQueue>;
+  template <class T>
+  using Value = PythonClass<roles::Value>;
+  template <class T, std::size_t N = 0>
+  using Array = PythonClass<roles::Array>;
+};
+
+// The backends, in display order: those instantiated from their types, and all of them
+// (python last). backend_names() and all_backend_names() are these lists' names.
+using CompiledBackends = roles::List<NativeBackend, PosixBackend, PosixPlainBackend,
+#if IPCSYNC_WITH_BOOST_INTERPROCESS
+                                     BoostBackend,
+#endif
+                                     SpinBackend>;
+using AllBackends = roles::List<NativeBackend, PosixBackend, PosixPlainBackend,
+#if IPCSYNC_WITH_BOOST_INTERPROCESS
+                                BoostBackend,
+#endif
+                                SpinBackend, PythonBackend>;
+
+// robust_lock<B>: B's Lock and RLock are robust (a dead holder is taken over): Boost's and
+// posix_plain's are not, spin records no owner.
+template <class B>
+inline constexpr bool robust_lock = requires { requires B::robust; };
+
+// with_backend(name, f): calls f.template operator()<B>() for the compiled backend called
+// `name`. Returns false when no such backend is compiled in (python is not instantiated).
 template <class F>
 bool with_backend(std::string_view name, F&& f) {
-  if (name == NativeBackend::name) return f.template operator()<NativeBackend>(), true;
-  if (name == PosixBackend::name) return f.template operator()<PosixBackend>(), true;
-  if (name == PosixPlainBackend::name) return f.template operator()<PosixPlainBackend>(), true;
-#if IPCSYNC_WITH_BOOST_INTERPROCESS
-  if (name == BoostBackend::name) return f.template operator()<BoostBackend>(), true;
-#endif
-  if (name == SpinBackend::name) return f.template operator()<SpinBackend>(), true;
-  return false;
+  return roles::with_named<CompiledBackends>(name, std::forward<F>(f));
 }
+
+// WorkloadRoles<Roles...>: the roles a workload drives, declared once. names() is its
+// WorkloadDef::primitives; make(primitive, backend, f) is its factory's dispatch: for the role
+// called `primitive` over the compiled backend called `backend`, when the backend offers it,
+// it returns f.template operator()<Role, B>() (an Instance, or an optional one when the
+// workload needs more of B than the role); nullopt for any other pair.
+template <class... Rs>
+struct WorkloadRoles {
+  static std::vector<std::string> names() { return {std::string(Rs::name)...}; }
+  template <class F>
+  static std::optional<Instance> make(std::string_view primitive, std::string_view backend, F&& f) {
+    std::optional<Instance> out;
+    with_backend(backend, [&]<class B>() {
+      roles::with_named<roles::List<Rs...>>(primitive, [&]<class R>() {
+        if constexpr (roles::offered_by<R, B>) out = f.template operator()<R, B>();
+      });
+    });
+    return out;
+  }
+};
 
 }  // namespace ipcsync::harness

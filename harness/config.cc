@@ -550,6 +550,10 @@ std::string list_text() {
     const WorkloadDef* d = reg.default_for(p);
     s << "  " << pad(p, role_w) << pad(d ? d->name : "-", default_w) << join(reg.backends_for(p)) << "\n";
   }
+  s << "\nRoles (ipcsync/roles.hpp), each mirroring a class of Python's multiprocessing:\n";
+  std::size_t py_w = 0;
+  for (const auto& r : role_table()) py_w = std::max(py_w, r.python.size() + 2);
+  for (const auto& r : role_table()) s << "  " << pad(r.name, role_w) << pad(r.python, py_w) << r.description << "\n";
   s << "\nBackends: " << join(all_backend_names()) << "\n";
   s << "\nRole x backend (yes = supported):\n  " << std::string(role_w, ' ');
   for (const auto& b : all_backend_names()) s << pad(b, col_w);
@@ -582,7 +586,12 @@ std::string list_json() {
   j["primitives"] = nlohmann::json::array();
   for (const auto& p : reg.primitives()) {
     const WorkloadDef* d = reg.default_for(p);
-    j["primitives"].push_back({{"name", p}, {"default_workload", d ? d->name : ""}, {"backends", reg.backends_for(p)}});
+    nlohmann::json e{{"name", p}, {"default_workload", d ? d->name : ""}, {"backends", reg.backends_for(p)}};
+    if (const RoleInfo* r = find_role(p)) {
+      e["python"] = r->python;
+      e["description"] = r->description;
+    }
+    j["primitives"].push_back(std::move(e));
   }
   j["workloads"] = nlohmann::json::array();
   for (const auto& d : reg.all()) {

@@ -34,9 +34,15 @@ const WorkloadDef* Registry::default_for(const std::string& primitive) const {
 }
 
 std::vector<std::string> Registry::primitives() const {
-  std::set<std::string> s;
-  for (const auto& d : defs_) s.insert(d.primitives.begin(), d.primitives.end());
-  return {s.begin(), s.end()};
+  // The roles in the table's order, then what workloads drive that is no role (cacheline).
+  std::vector<std::string> out;
+  for (const auto& r : role_table()) out.push_back(r.name);
+  std::set<std::string> other;
+  for (const auto& d : defs_)
+    for (const auto& p : d.primitives)
+      if (!find_role(p)) other.insert(p);
+  out.insert(out.end(), other.begin(), other.end());
+  return out;
 }
 
 std::optional<Instance> Registry::instantiate(const WorkloadDef& def, const std::string& primitive,
@@ -52,6 +58,8 @@ std::optional<Instance> Registry::instantiate(const WorkloadDef& def, const std:
 }
 
 std::vector<std::string> Registry::backends_for(const std::string& primitive) const {
+  if (const RoleInfo* r = find_role(primitive)) return r->backends;
+  // Not a role (cacheline): the backends its default workload instantiates on.
   std::vector<std::string> out;
   const WorkloadDef* d = default_for(primitive);
   if (!d) return out;

@@ -46,8 +46,16 @@ namespace {
 
 // ---- what the torture knows --------------------------------------------------------------------
 
-const std::vector<std::string> kRoles = {"lock",    "rlock", "semaphore", "bounded_semaphore", "condition", "event",
-                                         "barrier", "queue", "joinable_queue", "value", "array"};
+// The roles tortured: every role of the table (ipcsync/roles.hpp); TortureOf<> below must
+// cover each.
+const std::vector<std::string>& torture_roles() {
+  static const std::vector<std::string> names = [] {
+    std::vector<std::string> v;
+    for (const auto& r : role_table()) v.push_back(r.name);
+    return v;
+  }();
+  return names;
+}
 const std::vector<std::string> kFaults = {"kill", "stop", "stutter", "shuffle", "signal"};
 // Broken primitives, for tests only (--inject-fault): each must make its role's checker fail.
 const std::map<std::string, std::string> kBroken = {
@@ -63,15 +71,6 @@ const std::map<std::string, std::string> kBroken = {
     {"value_update_unlocked", "value: update() reads and writes without taking the value's lock"},
     {"array_lock_not_shared", "array: get_lock() returns a lock in each process's private memory"},
 };
-const char* role_of_broken(const std::string& f) {
-  static const std::pair<const char*, const char*> prefixes[] = {
-      {"lock_", "lock"},       {"rlock_", "rlock"},         {"semaphore_", "semaphore"}, {"bounded_", "bounded_semaphore"},
-      {"condition_", "condition"}, {"event_", "event"},     {"barrier_", "barrier"},     {"queue_", "queue"},
-      {"joinable_", "joinable_queue"}, {"value_", "value"}, {"array_", "array"}};
-  for (const auto& [pre, role] : prefixes)
-    if (f.rfind(pre, 0) == 0) return role;
-  return "?";
-}
 
 // proc_state(pid): the kernel's view of a process, for a report: its state letter and where
 // it sleeps ("S futex_wait_queue", "T do_signal_stop", ...).
@@ -1650,64 +1649,107 @@ class Torture {
   PairResult res_;
 };
 
-// with_role<B>(role, broken, f): the role table. Calls f.template operator()<R>() with the
-// torture type R of `role` over backend B (its broken primitive when `broken` names it; those
-// exist over native only); false when B does not offer the role.
+// TortureOf<Role, B>: the torture's type for a role of the table over backend B (Good), and its
+// broken primitive (Broken, selected over native only by --inject-fault `fault`). A role of the
+// table without a specialization here does not compile (with_role instantiates every role).
+template <class Role, class B>
+struct TortureOf;
+template <class B>
+struct TortureOf<roles::Lock, B> {
+  using Good = LockRole<typename B::Lock>;
+  using Broken = LockRole<SkipLock<typename B::Lock>>;
+  static constexpr std::string_view fault = "lock_skip_acquire";
+};
+template <class B>
+struct TortureOf<roles::RLock, B> {
+  using Good = RLockRole<typename B::RLock>;
+  using Broken = RLockRole<SkipLock<typename B::RLock>>;
+  static constexpr std::string_view fault = "rlock_skip_acquire";
+};
+template <class B>
+struct TortureOf<roles::Semaphore, B> {
+  using Good = SemRole<typename B::Semaphore, false>;
+  using Broken = SemRole<SkipSemaphore<typename B::Semaphore>, false>;
+  static constexpr std::string_view fault = "semaphore_skip_acquire";
+};
+template <class B>
+struct TortureOf<roles::BoundedSemaphore, B> {
+  using Good = SemRole<typename B::BoundedSemaphore, true>;
+  using Broken = SemRole<UncheckedBounded<typename B::BoundedSemaphore>, true>;
+  static constexpr std::string_view fault = "bounded_release_unchecked";
+};
+template <class B>
+struct TortureOf<roles::Condition, B> {
+  using Good = CondRole<typename B::Condition>;
+  using Broken = CondRole<WakeAllCondition<typename B::Condition>>;
+  static constexpr std::string_view fault = "condition_notify_wakes_all";
+};
+template <class B>
+struct TortureOf<roles::Event, B> {
+  using Good = EventRole<typename B::Event>;
+  using Broken = EventRole<LyingEvent<typename B::Event>>;
+  static constexpr std::string_view fault = "event_wait_lies";
+};
+template <class B>
+struct TortureOf<roles::Barrier, B> {
+  using Good = BarrierRole<typename B::Barrier>;
+  using Broken = BarrierRole<EarlyBarrier<typename B::Barrier>>;
+  static constexpr std::string_view fault = "barrier_early_release";
+};
+template <class B>
+struct TortureOf<roles::Queue, B> {
+  using Q = roles::Queue::type<B, Item, 8>;
+  using Good = QueueRole<Q, false>;
+  using Broken = QueueRole<DroppingQueue<Q>, false>;
+  static constexpr std::string_view fault = "queue_drops_put";
+};
+template <class B>
+struct TortureOf<roles::JoinableQueue, B> {
+  using Q = roles::JoinableQueue::type<B, Item, 8>;
+  using Good = QueueRole<Q, true>;
+  using Broken = QueueRole<EarlyJoinQueue<Q>, true>;
+  static constexpr std::string_view fault = "joinable_join_early";
+};
+template <class B>
+struct TortureOf<roles::Value, B> {
+  using V = roles::Value::type<B, uint64_t>;
+  using Good = ValueRole<V>;
+  using Broken = ValueRole<UnlockedUpdateValue<V>>;
+  static constexpr std::string_view fault = "value_update_unlocked";
+};
+template <class B>
+struct TortureOf<roles::Array, B> {
+  using A = roles::Array::type<B, uint64_t, 8>;
+  using Good = ArrayRole<A>;
+  using Broken = ArrayRole<PrivateLockArray<A>>;
+  static constexpr std::string_view fault = "array_lock_not_shared";
+};
+
+// with_role<B>(role, broken, f): calls f.template operator()<R>() with the torture type R of
+// `role` over backend B (its broken primitive when `broken` names it; those exist over native
+// only); false when B does not offer the role.
 template <class B, class F>
 bool with_role(const std::string& role, const std::string& broken, F&& f) {
-  // pick<Good, Broken>(fault): Broken when the test asked for that fault, Good otherwise.
-  auto pick = [&]<class Good, class Broken>(const char* fault) {
-    if constexpr (std::is_same_v<B, NativeBackend>)
-      if (broken == fault) return f.template operator()<Broken>(), true;
-    return f.template operator()<Good>(), true;
-  };
-  if (role == "lock") {
-    if constexpr (requires { typename B::Lock; })
-      return pick.template operator()<LockRole<typename B::Lock>, LockRole<SkipLock<typename B::Lock>>>("lock_skip_acquire");
-  } else if (role == "rlock") {
-    if constexpr (requires { typename B::RLock; })
-      return pick.template operator()<RLockRole<typename B::RLock>, RLockRole<SkipLock<typename B::RLock>>>("rlock_skip_acquire");
-  } else if (role == "semaphore") {
-    if constexpr (requires { typename B::Semaphore; })
-      return pick.template operator()<SemRole<typename B::Semaphore, false>, SemRole<SkipSemaphore<typename B::Semaphore>, false>>(
-          "semaphore_skip_acquire");
-  } else if (role == "bounded_semaphore") {
-    if constexpr (requires { typename B::BoundedSemaphore; })
-      return pick.template operator()<SemRole<typename B::BoundedSemaphore, true>,
-                                      SemRole<UncheckedBounded<typename B::BoundedSemaphore>, true>>("bounded_release_unchecked");
-  } else if (role == "condition") {
-    if constexpr (requires { typename B::Condition; })
-      return pick.template operator()<CondRole<typename B::Condition>, CondRole<WakeAllCondition<typename B::Condition>>>(
-          "condition_notify_wakes_all");
-  } else if (role == "event") {
-    if constexpr (requires { typename B::Event; })
-      return pick.template operator()<EventRole<typename B::Event>, EventRole<LyingEvent<typename B::Event>>>("event_wait_lies");
-  } else if (role == "barrier") {
-    if constexpr (requires { typename B::Barrier; })
-      return pick.template operator()<BarrierRole<typename B::Barrier>, BarrierRole<EarlyBarrier<typename B::Barrier>>>(
-          "barrier_early_release");
-  } else if (role == "queue") {
-    if constexpr (requires { typename B::template Queue<Item, 8>; }) {
-      using Q = typename B::template Queue<Item, 8>;
-      return pick.template operator()<QueueRole<Q, false>, QueueRole<DroppingQueue<Q>, false>>("queue_drops_put");
+  bool offered = false;
+  roles::with_role(role, [&]<class Role>() {
+    if constexpr (roles::offered_by<Role, B>) {
+      using T = TortureOf<Role, B>;
+      offered = true;
+      if constexpr (std::is_same_v<B, NativeBackend>)
+        if (broken == T::fault) return f.template operator()<typename T::Broken>();
+      f.template operator()<typename T::Good>();
     }
-  } else if (role == "joinable_queue") {
-    if constexpr (requires { typename B::template JoinableQueue<Item, 8>; }) {
-      using Q = typename B::template JoinableQueue<Item, 8>;
-      return pick.template operator()<QueueRole<Q, true>, QueueRole<EarlyJoinQueue<Q>, true>>("joinable_join_early");
-    }
-  } else if (role == "value") {
-    if constexpr (requires { typename B::template Value<uint64_t>; }) {
-      using V = typename B::template Value<uint64_t>;
-      return pick.template operator()<ValueRole<V>, ValueRole<UnlockedUpdateValue<V>>>("value_update_unlocked");
-    }
-  } else if (role == "array") {
-    if constexpr (requires { typename B::template Array<uint64_t, 8>; }) {
-      using A = typename B::template Array<uint64_t, 8>;
-      return pick.template operator()<ArrayRole<A>, ArrayRole<PrivateLockArray<A>>>("array_lock_not_shared");
-    }
-  }
-  return false;
+  });
+  return offered;
+}
+
+// role_of_broken(fault): the role whose broken primitive `fault` selects ("?" for none).
+std::string role_of_broken(const std::string& fault) {
+  std::string role = "?";
+  roles::for_each([&]<class Role>() {
+    if (TortureOf<Role, NativeBackend>::fault == fault) role = Role::name;
+  });
+  return role;
 }
 
 // offers(backend, role): whether the backend has the role (nothing is instantiated to ask).
@@ -1762,7 +1804,7 @@ Opts parse(int argc, char** argv, const Topology& topo) {
   bool torture = false;
   std::string roles = "all", backends = "native", procs, duration = "60", seed, interval = "5", faults = "all";
   app.add_flag("--torture", torture, "Run the torture (this mode)");
-  app.add_option("--primitive,-p", roles, "Roles to torture, comma separated, or all: " + join(kRoles) + " [all]");
+  app.add_option("--primitive,-p", roles, "Roles to torture, comma separated, or all: " + join(torture_roles()) + " [all]");
   app.add_option("--backend,-b", backends, "Backends, comma separated (native, posix, boost, spin, or all) [native]");
   app.add_option("--procs,-n", procs, "Worker processes per role, 2.." + std::to_string(kMaxWorkers) + " [twice the PUs]");
   app.add_option("--duration,-d", duration, "Total seconds, split evenly between the role x backend pairs [60]");
@@ -1787,10 +1829,10 @@ Opts parse(int argc, char** argv, const Topology& topo) {
     throw usage_error(msg + " (see bench --torture --help)");
   }
   if (o.no_save && !o.out.empty()) throw usage_error("--no-save: cannot be combined with --out");
-  o.roles = roles == "all" ? kRoles : split(roles);
+  o.roles = roles == "all" ? torture_roles() : split(roles);
   for (const auto& r : o.roles)
-    if (std::find(kRoles.begin(), kRoles.end(), r) == kRoles.end())
-      throw usage_error("--primitive: '" + r + "' has no torture (accepted: " + join(kRoles) + ", all)");
+    if (std::find(torture_roles().begin(), torture_roles().end(), r) == torture_roles().end())
+      throw usage_error("--primitive: '" + r + "' has no torture (accepted: " + join(torture_roles()) + ", all)");
   const auto& names = backend_names();
   o.backends = backends == "all" ? std::vector<std::string>{} : split(backends);
   if (backends == "all")

@@ -153,8 +153,13 @@ class Registry {
   const std::vector<WorkloadDef>& all() const noexcept { return defs_; }
   const WorkloadDef* find(const std::string& name) const;
   const WorkloadDef* default_for(const std::string& primitive) const;
-  std::vector<std::string> primitives() const;  // every role some workload drives, sorted
-  std::vector<std::string> backends_for(const std::string& primitive) const;  // supported ones
+  // primitives(): every role of the table (ipcsync/roles.hpp) in its order, then the
+  // primitives workloads drive that are no role (cacheline), sorted.
+  std::vector<std::string> primitives() const;
+  // backends_for(): a role's backends from the role table; for another primitive, the
+  // backends its default workload instantiates on. workloads_test holds each role's default
+  // workload to its table row.
+  std::vector<std::string> backends_for(const std::string& primitive) const;
  private:
   std::vector<WorkloadDef> defs_;
 };

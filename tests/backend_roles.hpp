@@ -1,9 +1,10 @@
-// backend_roles.hpp — which backend tags each role's templated semantic tests run over, and
-// small helpers those tests share.
+// backend_roles.hpp — the backends each role's templated semantic tests run over, and small
+// helpers those tests share.
 //
-// Each <role>_backends_test.cc is written once as TEMPLATE_TEST_CASEs over one of the lists
-// below; backend_roles_test.cc checks that every list holds exactly the backends whose tag
-// offers the role, so a backend that gains a role cannot skip its tests.
+// Each <role>_backends_test.cc is written once as ROLE_TEST_CASEs: a test of a role is
+// registered once per compiled backend that offers the role in the role table
+// (ipcsync/roles.hpp, roles::offered_by), named "<name> - <backend>". No list of backends is
+// kept here, so a backend that gains a role cannot skip its tests.
 #pragma once
 
 #include <signal.h>
@@ -21,7 +22,10 @@
 #include <utility>
 #include <thread>
 
+#include <catch2/catch.hpp>
+
 #include "harness/backends.hpp"
+#include "ipcsync/roles.hpp"
 #include "support.hpp"
 
 namespace ipcsync::test {
@@ -32,29 +36,55 @@ using harness::PosixPlainBackend;
 using harness::SpinBackend;
 #if IPCSYNC_WITH_BOOST_INTERPROCESS
 using harness::BoostBackend;
-#define IPCSYNC_TEST_BOOST , ipcsync::harness::BoostBackend
-#else
-#define IPCSYNC_TEST_BOOST
 #endif
 
-// Role lists (backend tags). Keep in step with harness/backends.hpp; backend_roles_test.cc
-// fails otherwise.
-// ALL_BACKENDS: every backend tag. posix_plain offers the Lock only (the plain-mutex baseline).
-#define ALL_BACKENDS ipcsync::harness::NativeBackend, ipcsync::harness::PosixBackend, ipcsync::harness::PosixPlainBackend IPCSYNC_TEST_BOOST, ipcsync::harness::SpinBackend
-#define LOCK_BACKENDS ALL_BACKENDS
-#define SEMAPHORE_BACKENDS ipcsync::harness::NativeBackend, ipcsync::harness::PosixBackend IPCSYNC_TEST_BOOST, ipcsync::harness::SpinBackend
-#define RLOCK_BACKENDS ipcsync::harness::NativeBackend, ipcsync::harness::PosixBackend IPCSYNC_TEST_BOOST
-#define BOUNDED_SEMAPHORE_BACKENDS SEMAPHORE_BACKENDS
-#define CONDITION_BACKENDS ipcsync::harness::NativeBackend, ipcsync::harness::PosixBackend IPCSYNC_TEST_BOOST
-#define EVENT_BACKENDS SEMAPHORE_BACKENDS
-#define BARRIER_BACKENDS SEMAPHORE_BACKENDS
-#define QUEUE_BACKENDS ipcsync::harness::NativeBackend, ipcsync::harness::PosixBackend IPCSYNC_TEST_BOOST
-#define JOINABLE_QUEUE_BACKENDS QUEUE_BACKENDS
-#define VALUE_BACKENDS ipcsync::harness::NativeBackend, ipcsync::harness::PosixBackend IPCSYNC_TEST_BOOST
-#define ARRAY_BACKENDS VALUE_BACKENDS
-// Backends whose Lock and RLock are robust (a dead holder is taken over): Boost's and
-// posix_plain's are not, and spin records no owner.
-#define ROBUST_BACKENDS ipcsync::harness::NativeBackend, ipcsync::harness::PosixBackend
+// Selectors: which compiled backends a BACKEND_TEST_CASE runs over.
+template <class Role>
+struct Offering {  // the backends that offer Role
+  template <class B>
+  static constexpr bool selects = roles::offered_by<Role, B>;
+};
+struct EveryBackend {
+  template <class B>
+  static constexpr bool selects = true;
+};
+struct RobustLockBackends {  // whose Lock and RLock take over a dead holder (harness::robust_lock)
+  template <class B>
+  static constexpr bool selects = harness::robust_lock<B>;
+};
+
+// RegisterOver<Sel>: registers the test function template `fn` (a lambda giving &Fn<B>) with
+// Catch once per compiled backend B that Sel selects, named "<name> - <B::name>".
+template <class Sel>
+struct RegisterOver {
+  template <class Fn>
+  RegisterOver(Fn fn, const char* name, const char* tags, const char* file, std::size_t line) {
+    roles::for_each<harness::CompiledBackends>([&]<class B>() {
+      if constexpr (Sel::template selects<B>)
+        Catch::AutoReg(Catch::makeTestInvoker(fn.template operator()<B>()), Catch::SourceLineInfo(file, line),
+                       Catch::StringRef(), Catch::NameAndTags{std::string(name) + " - " + std::string(B::name), tags});
+    });
+  }
+};
+
+}  // namespace ipcsync::test
+
+// BACKEND_TEST_CASE(name, tags, Selector) { ... TestType ... }: a TEMPLATE_TEST_CASE whose types
+// are the compiled backends Selector selects; ROLE_TEST_CASE(name, tags, Role) runs over those
+// offering roles::Role.
+#define IPCSYNC_BACKEND_TEST_CASE_(Fn, Reg, Name, Tags, Sel)                                                  \
+  template <class TestType>                                                                                 \
+  static void Fn();                                                                                         \
+  static const ::ipcsync::test::RegisterOver<Sel> Reg([]<class B>() { return &Fn<B>; }, Name, Tags, __FILE__, \
+                                                      static_cast<std::size_t>(__LINE__));                   \
+  template <class TestType>                                                                                 \
+  static void Fn()
+#define BACKEND_TEST_CASE(Name, Tags, Sel)                                                                      \
+  IPCSYNC_BACKEND_TEST_CASE_(INTERNAL_CATCH_UNIQUE_NAME(ipcsync_backend_test_),                                \
+                             INTERNAL_CATCH_UNIQUE_NAME(ipcsync_backend_reg_), Name, Tags, Sel)
+#define ROLE_TEST_CASE(Name, Tags, Role) BACKEND_TEST_CASE(Name, Tags, ::ipcsync::test::Offering<::ipcsync::roles::Role>)
+
+namespace ipcsync::test {
 
 // eventually(pred): polls pred every millisecond for up to `seconds`.
 template <class P>

@@ -1,71 +1,140 @@
-// backend_roles_test.cc — the role x backend matrix: each role's templated tests run over
-// exactly the backends that offer it, bench --list shows the same matrix, and asking a backend
-// for a role it lacks is a clear error (exit status 2), never a silent substitute.
+// backend_roles_test.cc — the role x backend matrix: the role table (ipcsync/roles.hpp) says
+// which backend has which role; each role's templated tests run over exactly the backends that
+// offer it, bench --list, the default workloads and the README show the same matrix, and asking
+// a backend for a role it lacks is a clear error (exit status 2), never a silent substitute.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cctype>
 #include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <set>
+#include <sstream>
 #include <string>
 
 #include "backend_roles.hpp"
+#include "harness/backend_names.hpp"
+#include "harness/workload.hpp"
 
 using namespace ipcsync::test;
 
 namespace {
 
-template <class... B>
-struct List {};
-template <class T, class... B>
-constexpr bool contains(List<B...>) {
-  return (std::is_same_v<T, B> || ...);
+std::set<std::string> table_row(const std::string& role) {
+  const auto* r = ipcsync::harness::find_role(role);
+  REQUIRE(r != nullptr);
+  return {r->backends.begin(), r->backends.end()};
 }
 
 }  // namespace
 
-TEMPLATE_TEST_CASE("backends: each role's test list holds exactly the backends that offer the role", "[backends]",
-                   ALL_BACKENDS) {
-  using B = TestType;
-  CHECK((requires { typename B::Lock; }) == contains<B>(List<LOCK_BACKENDS>{}));
-  CHECK((requires { typename B::Semaphore; }) == contains<B>(List<SEMAPHORE_BACKENDS>{}));
-  CHECK((requires { typename B::RLock; }) == contains<B>(List<RLOCK_BACKENDS>{}));
-  CHECK((requires { typename B::BoundedSemaphore; }) == contains<B>(List<BOUNDED_SEMAPHORE_BACKENDS>{}));
-  CHECK((requires { typename B::Condition; }) == contains<B>(List<CONDITION_BACKENDS>{}));
-  CHECK((requires { typename B::Event; }) == contains<B>(List<EVENT_BACKENDS>{}));
-  CHECK((requires { typename B::Barrier; }) == contains<B>(List<BARRIER_BACKENDS>{}));
-  CHECK((requires { typename B::template Queue<int, 2>; }) == contains<B>(List<QUEUE_BACKENDS>{}));
-  CHECK((requires { typename B::template JoinableQueue<int, 2>; }) == contains<B>(List<JOINABLE_QUEUE_BACKENDS>{}));
-  CHECK((requires { typename B::template Value<int>; }) == contains<B>(List<VALUE_BACKENDS>{}));
-  CHECK((requires { typename B::template Array<int, 2>; }) == contains<B>(List<ARRAY_BACKENDS>{}));
+TEST_CASE("roles: the role table offers each role on the backends built for it", "[backends][roles]") {
+  // The specification of the matrix: native, posix, boost and python have every role; posix_plain
+  // only the Lock (the plain-mutex baseline); spin what spinning teaches (no RLock, Condition,
+  // queues, Value or Array).
+  std::set<std::string> every = {"native", "posix", "posix_plain", "spin", "python"};
+#if IPCSYNC_WITH_BOOST_INTERPROCESS
+  every.insert("boost");
+#endif
+  std::set<std::string> no_plain = every, no_spin = every;
+  no_plain.erase("posix_plain");
+  no_spin.erase("posix_plain");
+  no_spin.erase("spin");
+  CHECK(table_row("lock") == every);
+  for (const char* role : {"semaphore", "bounded_semaphore", "event", "barrier"}) CHECK(table_row(role) == no_plain);
+  for (const char* role : {"rlock", "condition", "queue", "joinable_queue", "value", "array"})
+    CHECK(table_row(role) == no_spin);
+  std::vector<std::string> names;
+  for (const auto& r : ipcsync::harness::role_table()) {
+    names.push_back(r.name);
+    CHECK(r.python.rfind("multiprocessing.", 0) == 0);
+    CHECK(!r.description.empty());
+  }
+  CHECK(names == std::vector<std::string>{"lock", "rlock", "semaphore", "bounded_semaphore", "condition", "event",
+                                          "barrier", "queue", "joinable_queue", "value", "array"});
 }
 
-TEST_CASE("backends: bench --list shows the role x backend matrix of the backend tags", "[backends][cli]") {
+TEST_CASE("roles: every role test is registered once per backend that offers the role", "[backends][roles]") {
+  // ROLE_TEST_CASE derives its backends from the table. Here the registered Catch tests are
+  // grouped by name ("<test> - <backend>"); a group tagged with one role (and not [robust], whose
+  // tests run over the robust backends only) must hold exactly the compiled backends of the
+  // role's row.
+  const auto& compiled = ipcsync::harness::backend_names();
+  std::map<std::string, std::pair<std::string, std::set<std::string>>> groups;  // test -> (role, backends)
+  for (const auto& tc : Catch::getRegistryHub().getTestCaseRegistry().getAllTests()) {
+    const std::string& name = tc.getTestCaseInfo().name;
+    const auto dash = name.rfind(" - ");
+    if (dash == std::string::npos) continue;
+    const std::string backend = name.substr(dash + 3);
+    if (std::find(compiled.begin(), compiled.end(), backend) == compiled.end()) continue;
+    std::string role;
+    int role_tags = 0;
+    bool robust = false;
+    for (const auto& tag : tc.getTestCaseInfo().tags) {
+      if (ipcsync::harness::find_role(tag)) role = tag, ++role_tags;
+      if (tag == "robust") robust = true;
+    }
+    if (role_tags != 1 || robust) continue;
+    auto& g = groups[name.substr(0, dash)];
+    g.first = role;
+    g.second.insert(backend);
+  }
+  CHECK(groups.size() > 100);
+  for (const auto& [test, g] : groups) {
+    INFO(test);
+    std::set<std::string> want;
+    for (const auto& b : table_row(g.first))
+      if (std::find(compiled.begin(), compiled.end(), b) != compiled.end()) want.insert(b);
+    CHECK(g.second == want);
+  }
+}
+
+TEST_CASE("roles: each role's default workload runs on exactly the backends of its row", "[backends][roles]") {
+  // bench --list takes a role's backends from the table; the default workload must honour them,
+  // the python backend included (its WorkloadDef::python_primitives).
+  const auto& reg = ipcsync::harness::Registry::get();
+  for (const auto& r : ipcsync::harness::role_table()) {
+    INFO(r.name);
+    const auto* def = reg.default_for(r.name);
+    REQUIRE(def != nullptr);
+    std::set<std::string> runs;
+    for (const auto& b : ipcsync::harness::all_backend_names())
+      if (ipcsync::harness::Registry::instantiate(*def, r.name, b)) runs.insert(b);
+    CHECK(runs == table_row(r.name));
+  }
+  // What workloads drive is a role of the table or the cache-line floor.
+  for (const auto& def : reg.all())
+    for (const auto& p : def.primitives) {
+      INFO(def.name << " " << p);
+      CHECK((ipcsync::harness::find_role(p) != nullptr || p == "cacheline"));
+    }
+}
+
+TEST_CASE("backends: bench --list shows the role table", "[backends][cli]") {
   const auto r = run_cmd({IPCSYNC_BENCH_EXE, "--list"});
   REQUIRE(r.status == 0);
-  // One row per role: its cells in backend order (native posix [boost] spin python).
+  // One row per role: its cells in backend order.
   const auto matrix = r.out.find("Role x backend");
   REQUIRE(matrix != std::string::npos);
-  auto row = [&](const std::string& role) {
-    const auto at = r.out.find("\n  " + role + " ", matrix);
+  const auto& backends = ipcsync::harness::all_backend_names();
+  for (const auto& role : ipcsync::harness::role_table()) {
+    INFO(role.name);
+    const auto at = r.out.find("\n  " + role.name + " ", matrix);
     REQUIRE(at != std::string::npos);
-    std::string line = r.out.substr(at + 3, r.out.find('\n', at + 1) - at - 3);
-    std::string cells;
-    for (std::size_t i = role.size(); i < line.size(); ++i)
-      if (line[i] != ' ') cells += line[i];
-    return cells;
-  };
-  // Columns: native posix posix_plain [boost] spin python.
-#if IPCSYNC_WITH_BOOST_INTERPROCESS
-  const std::string every = "yesyesyesyesyesyes", no_plain = "yesyes-yesyesyes", no_spin = "yesyes-yes-yes";
-#else
-  const std::string every = "yesyesyesyesyes", no_plain = "yesyes-yesyes", no_spin = "yesyes--yes";
-#endif
-  CHECK(row("lock") == every);
-  for (const char* role : {"semaphore", "bounded_semaphore", "event", "barrier"}) CHECK(row(role) == no_plain);
-  for (const char* role : {"rlock", "condition", "queue", "joinable_queue", "value", "array"})
-    CHECK(row(role) == no_spin);
+    std::istringstream line(r.out.substr(at + 3, r.out.find('\n', at + 1) - at - 3));
+    std::string name, cell;
+    line >> name;
+    std::set<std::string> yes;
+    for (const auto& b : backends) {
+      REQUIRE(line >> cell);
+      if (cell == "yes") yes.insert(b);
+    }
+    CHECK(yes == table_row(role.name));
+    // And its Python class and description, in the roles section.
+    CHECK(r.out.find(role.python + "  ") != std::string::npos);
+    CHECK(r.out.find(role.description) != std::string::npos);
+  }
 }
 
 TEST_CASE("backends: a role the backend lacks is a clear error with status 2 and all runs only the ones that have it",
@@ -85,8 +154,7 @@ TEST_CASE("backends: a role the backend lacks is a clear error with status 2 and
 
 TEST_CASE("backends: backend_names lists exactly the backend tags that with_backend dispatches to",
           "[backends]") {
-  // backend_names.hpp keeps the names apart from the types (so the CLI need not parse every
-  // implementation); the two must not drift.
+  // with_backend() instantiates the compiled backends; python is no type to instantiate.
   std::vector<std::string> dispatched;
   for (const std::string& name : {"native", "posix", "posix_plain", "boost", "spin", "python", "nosuch", ""})
     if (ipcsync::harness::with_backend(name, [&]<class B>() { CHECK(B::name == name); }))

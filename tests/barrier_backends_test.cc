@@ -43,8 +43,8 @@ struct Stored {
 };
 }  // namespace
 
-TEMPLATE_TEST_CASE("Barrier backends: parties 0 is rejected and one party never blocks", "[barrier][backends]",
-                   BARRIER_BACKENDS) {
+ROLE_TEST_CASE("Barrier backends: parties 0 is rejected and one party never blocks", "[barrier][backends]",
+                   Barrier) {
   using Bar = typename TestType::Barrier;
   CHECK_THROWS_AS(Bar(0), std::invalid_argument);
   Shared<Bar> b(1u);
@@ -57,8 +57,8 @@ TEMPLATE_TEST_CASE("Barrier backends: parties 0 is rejected and one party never 
   CHECK_FALSE(b->broken());
 }
 
-TEMPLATE_TEST_CASE("Barrier backends: arrival indexes are a permutation each round and one process runs the action",
-                   "[barrier][backends][process]", BARRIER_BACKENDS) {
+ROLE_TEST_CASE("Barrier backends: arrival indexes are a permutation each round and one process runs the action",
+                   "[barrier][backends][process]", Barrier) {
   using S = Rounds<typename TestType::Barrier>;
   Shared<S> s;
   std::vector<pid_t> kids;
@@ -88,8 +88,8 @@ TEMPLATE_TEST_CASE("Barrier backends: arrival indexes are a permutation each rou
   CHECK(s->b.generation() == kRounds);
 }
 
-TEMPLATE_TEST_CASE("Barrier backends: a stored function-pointer action runs in fork children once per round",
-                   "[barrier][backends][process]", BARRIER_BACKENDS) {
+ROLE_TEST_CASE("Barrier backends: a stored function-pointer action runs in fork children once per round",
+                   "[barrier][backends][process]", Barrier) {
   using Bar = typename TestType::Barrier;
   using S = Stored<Bar>;
   Shared<S> s;
@@ -111,8 +111,8 @@ TEMPLATE_TEST_CASE("Barrier backends: a stored function-pointer action runs in f
   CHECK(s->count.load() == 11);
 }
 
-TEMPLATE_TEST_CASE("Barrier backends: an action that throws breaks the barrier for everyone",
-                   "[barrier][backends][process]", BARRIER_BACKENDS) {
+ROLE_TEST_CASE("Barrier backends: an action that throws breaks the barrier for everyone",
+                   "[barrier][backends][process]", Barrier) {
   using Bar = typename TestType::Barrier;
   Shared<Bar> b(2u);
   const pid_t child = spawn_child([&] { return waits(*b, 10s) == 1 ? 0 : 1; });
@@ -125,8 +125,8 @@ TEMPLATE_TEST_CASE("Barrier backends: an action that throws breaks the barrier f
   CHECK_FALSE(b->broken());
 }
 
-TEMPLATE_TEST_CASE("Barrier backends: abort breaks current and future waits until reset", "[barrier][backends][process]",
-                   BARRIER_BACKENDS) {
+ROLE_TEST_CASE("Barrier backends: abort breaks current and future waits until reset", "[barrier][backends][process]",
+                   Barrier) {
   using Bar = typename TestType::Barrier;
   Shared<Bar> b(3u);
   std::vector<pid_t> kids;
@@ -147,8 +147,8 @@ TEMPLATE_TEST_CASE("Barrier backends: abort breaks current and future waits unti
   for (pid_t k : again) CHECK(join(k) == 0);
 }
 
-TEMPLATE_TEST_CASE("Barrier backends: reset while processes wait breaks only their round", "[barrier][backends][process]",
-                   BARRIER_BACKENDS) {
+ROLE_TEST_CASE("Barrier backends: reset while processes wait breaks only their round", "[barrier][backends][process]",
+                   Barrier) {
   using Bar = typename TestType::Barrier;
   Shared<Bar> b(3u);
   std::vector<pid_t> kids;
@@ -165,8 +165,8 @@ TEMPLATE_TEST_CASE("Barrier backends: reset while processes wait breaks only the
   for (pid_t k : again) CHECK(join(k) == 0);
 }
 
-TEMPLATE_TEST_CASE("Barrier backends: a timed-out wait breaks the barrier on time", "[barrier][backends][timeout][process]",
-                   BARRIER_BACKENDS) {
+ROLE_TEST_CASE("Barrier backends: a timed-out wait breaks the barrier on time", "[barrier][backends][timeout][process]",
+                   Barrier) {
   using Bar = typename TestType::Barrier;
   Shared<Bar> b(3u);
   const pid_t other = spawn_child([&] { return waits(*b, 10s) == 1 ? 0 : 1; });  // woken by our timeout
@@ -187,8 +187,8 @@ TEMPLATE_TEST_CASE("Barrier backends: a timed-out wait breaks the barrier on tim
   CHECK(elapsed_s(t0) >= 0.02);
 }
 
-TEMPLATE_TEST_CASE("Barrier backends: n_waiting counts the current round", "[barrier][backends][process]",
-                   BARRIER_BACKENDS) {
+ROLE_TEST_CASE("Barrier backends: n_waiting counts the current round", "[barrier][backends][process]",
+                   Barrier) {
   using Bar = typename TestType::Barrier;
   Shared<Bar> b(3u);
   CHECK(b->n_waiting() == 0);

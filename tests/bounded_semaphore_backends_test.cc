@@ -28,8 +28,8 @@ struct Race {
 };
 }  // namespace
 
-TEMPLATE_TEST_CASE("BoundedSemaphore backends: a release above the initial value throws over_release and changes nothing",
-                   "[bounded_semaphore][backends][errors]", BOUNDED_SEMAPHORE_BACKENDS) {
+ROLE_TEST_CASE("BoundedSemaphore backends: a release above the initial value throws over_release and changes nothing",
+                   "[bounded_semaphore][backends][errors]", BoundedSemaphore) {
   using BS = typename TestType::BoundedSemaphore;
   Shared<BS> s(2u);
   CHECK_THROWS_AS(s->release(), over_release);
@@ -49,8 +49,8 @@ TEMPLATE_TEST_CASE("BoundedSemaphore backends: a release above the initial value
   CHECK(s->value() == 2);
 }
 
-TEMPLATE_TEST_CASE("BoundedSemaphore backends: a timed acquire at zero times out on time",
-                   "[bounded_semaphore][backends][timeout]", BOUNDED_SEMAPHORE_BACKENDS) {
+ROLE_TEST_CASE("BoundedSemaphore backends: a timed acquire at zero times out on time",
+                   "[bounded_semaphore][backends][timeout]", BoundedSemaphore) {
   using BS = typename TestType::BoundedSemaphore;
   Shared<BS> s(1u);
   REQUIRE(s->acquire());
@@ -66,8 +66,8 @@ TEMPLATE_TEST_CASE("BoundedSemaphore backends: a timed acquire at zero times out
   s->release();
 }
 
-TEMPLATE_TEST_CASE("BoundedSemaphore backends: K permits never have more than K holders across processes",
-                   "[bounded_semaphore][backends][process]", BOUNDED_SEMAPHORE_BACKENDS) {
+ROLE_TEST_CASE("BoundedSemaphore backends: K permits never have more than K holders across processes",
+                   "[bounded_semaphore][backends][process]", BoundedSemaphore) {
   using S = Pool<typename TestType::BoundedSemaphore>;
   Shared<S> s;
   std::vector<pid_t> kids;
@@ -90,8 +90,8 @@ TEMPLATE_TEST_CASE("BoundedSemaphore backends: K permits never have more than K 
   CHECK_THROWS_AS(s->sem.release(), over_release);
 }
 
-TEMPLATE_TEST_CASE("BoundedSemaphore backends: racing releases never push the count past the bound",
-                   "[bounded_semaphore][backends][process]", BOUNDED_SEMAPHORE_BACKENDS) {
+ROLE_TEST_CASE("BoundedSemaphore backends: racing releases never push the count past the bound",
+                   "[bounded_semaphore][backends][process]", BoundedSemaphore) {
   // One permit out, four processes release at once: exactly one may succeed, every round.
   using S = Race<typename TestType::BoundedSemaphore>;
   Shared<S> s;

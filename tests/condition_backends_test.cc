@@ -22,8 +22,8 @@ bool held_by_me(L& l) {
 }
 }  // namespace
 
-TEMPLATE_TEST_CASE("Condition backends: wait and notify without holding the lock throw not_owner",
-                   "[condition][backends][errors]", CONDITION_BACKENDS) {
+ROLE_TEST_CASE("Condition backends: wait and notify without holding the lock throw not_owner",
+                   "[condition][backends][errors]", Condition) {
   using C = typename TestType::Condition;
   Shared<C> c;  // its own lock, like Python's Condition()
   CHECK_THROWS_AS(c->wait(), not_owner);
@@ -45,8 +45,8 @@ TEMPLATE_TEST_CASE("Condition backends: wait and notify without holding the lock
   CHECK(join(child) == 0);
 }
 
-TEMPLATE_TEST_CASE("Condition backends: a timed wait times out on time and returns holding the lock",
-                   "[condition][backends][timeout]", CONDITION_BACKENDS) {
+ROLE_TEST_CASE("Condition backends: a timed wait times out on time and returns holding the lock",
+                   "[condition][backends][timeout]", Condition) {
   using C = typename TestType::Condition;
   Shared<C> c;
   std::scoped_lock g(*c);
@@ -64,8 +64,8 @@ TEMPLATE_TEST_CASE("Condition backends: a timed wait times out on time and retur
   CHECK(c->waiters() == 0);
 }
 
-TEMPLATE_TEST_CASE("Condition backends: notify wakes a waiter in another process which returns holding the lock",
-                   "[condition][backends][process]", CONDITION_BACKENDS) {
+ROLE_TEST_CASE("Condition backends: notify wakes a waiter in another process which returns holding the lock",
+                   "[condition][backends][process]", Condition) {
   using L = typename TestType::Lock;
   using C = typename TestType::Condition;
   struct S {
@@ -91,8 +91,8 @@ TEMPLATE_TEST_CASE("Condition backends: notify wakes a waiter in another process
   CHECK_FALSE(s->lock.locked());
 }
 
-TEMPLATE_TEST_CASE("Condition backends: notify(1) lets one of three waiters through and notify_all the rest",
-                   "[condition][backends][process]", CONDITION_BACKENDS) {
+ROLE_TEST_CASE("Condition backends: notify(1) lets one of three waiters through and notify_all the rest",
+                   "[condition][backends][process]", Condition) {
   // Waiters consume tokens under the lock (the predicate loop), so however many wake, exactly
   // as many proceed as there are tokens.
   using L = typename TestType::Lock;
@@ -132,8 +132,8 @@ TEMPLATE_TEST_CASE("Condition backends: notify(1) lets one of three waiters thro
   CHECK(s->c.waiters() == 0);
 }
 
-TEMPLATE_TEST_CASE("Condition backends: wait with a predicate follows Python's wait_for", "[condition][backends]",
-                   CONDITION_BACKENDS) {
+ROLE_TEST_CASE("Condition backends: wait with a predicate follows Python's wait_for", "[condition][backends]",
+                   Condition) {
   using C = typename TestType::Condition;
   Shared<C> c;
   std::scoped_lock g(*c);
@@ -146,8 +146,8 @@ TEMPLATE_TEST_CASE("Condition backends: wait with a predicate follows Python's w
   CHECK(c->wait_for(30ms, [] { return true; }));
 }
 
-TEMPLATE_TEST_CASE("Condition backends: two Conditions share one external Lock in the same mapping",
-                   "[condition][backends][process]", CONDITION_BACKENDS) {
+ROLE_TEST_CASE("Condition backends: two Conditions share one external Lock in the same mapping",
+                   "[condition][backends][process]", Condition) {
   using L = typename TestType::Lock;
   using C = typename TestType::Condition;
   struct S {

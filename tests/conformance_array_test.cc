@@ -25,8 +25,8 @@ using namespace ipcsync;
 using namespace ipcsync::test;
 using namespace std::chrono_literals;
 
-TEMPLATE_TEST_CASE("Conformance Array: zero-initialised / len is the size / elements seen by other processes",
-                   "[conformance][array][process]", ARRAY_BACKENDS) {
+ROLE_TEST_CASE("Conformance Array: zero-initialised / len is the size / elements seen by other processes",
+                   "[conformance][array][process]", Array) {
   using A = typename TestType::template Array<int64_t, 5>;
   Shared<A> a;
   CHECK(a->size() == 5);
@@ -45,8 +45,8 @@ TEMPLATE_TEST_CASE("Conformance Array: zero-initialised / len is the size / elem
   CHECK(in_child([&] { return a->load(1) == 11 ? 0 : 1; }) == 0);
 }
 
-TEMPLATE_TEST_CASE("Conformance Array: an index or slice outside 0..len is std::out_of_range (IndexError)",
-                   "[conformance][array][errors]", ARRAY_BACKENDS) {
+ROLE_TEST_CASE("Conformance Array: an index or slice outside 0..len is std::out_of_range (IndexError)",
+                   "[conformance][array][errors]", Array) {
   using A = typename TestType::template Array<int32_t, 4>;
   Shared<A> a;
   CHECK_THROWS_AS(a->load(4), std::out_of_range);
@@ -60,8 +60,8 @@ TEMPLATE_TEST_CASE("Conformance Array: an index or slice outside 0..len is std::
   CHECK(a->slice() == std::vector<int32_t>(4, 0));  // nothing was written by the refused calls
 }
 
-TEMPLATE_TEST_CASE("Conformance Array: a size chosen at run time / and exact updates under get_lock across processes",
-                   "[conformance][array][process]", ARRAY_BACKENDS) {
+ROLE_TEST_CASE("Conformance Array: a size chosen at run time / and exact updates under get_lock across processes",
+                   "[conformance][array][process]", Array) {
   using A = typename TestType::template Array<uint64_t>;
   const std::size_t n = opaque(std::size_t{6});
   AnonymousRegion region(A::bytes_for(n));

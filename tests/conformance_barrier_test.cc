@@ -60,8 +60,8 @@ struct Barriers {
 };
 }  // namespace
 
-TEMPLATE_TEST_CASE("Conformance Barrier: parties / n_waiting / broken / parties 0 is rejected / one party never waits",
-                   "[conformance][barrier]", BARRIER_BACKENDS) {
+ROLE_TEST_CASE("Conformance Barrier: parties / n_waiting / broken / parties 0 is rejected / one party never waits",
+                   "[conformance][barrier]", Barrier) {
   using B = typename TestType::Barrier;
   CHECK_THROWS_AS(B(0), std::invalid_argument);
   Shared<B> b(3u);
@@ -75,8 +75,8 @@ TEMPLATE_TEST_CASE("Conformance Barrier: parties / n_waiting / broken / parties 
   CHECK_FALSE(one->broken());
 }
 
-TEMPLATE_TEST_CASE("Conformance Barrier: each round returns indexes unique in 0..parties-1 across processes",
-                   "[conformance][barrier][process]", BARRIER_BACKENDS) {
+ROLE_TEST_CASE("Conformance Barrier: each round returns indexes unique in 0..parties-1 across processes",
+                   "[conformance][barrier][process]", Barrier) {
   using B = typename TestType::Barrier;
   Shared<Rounds<B>> s;
   std::vector<pid_t> kids;
@@ -96,8 +96,8 @@ TEMPLATE_TEST_CASE("Conformance Barrier: each round returns indexes unique in 0.
   CHECK_FALSE(s->b.broken());
 }
 
-TEMPLATE_TEST_CASE("Conformance Barrier: n_waiting counts the processes waiting in the round",
-                   "[conformance][barrier][process]", BARRIER_BACKENDS) {
+ROLE_TEST_CASE("Conformance Barrier: n_waiting counts the processes waiting in the round",
+                   "[conformance][barrier][process]", Barrier) {
   using B = typename TestType::Barrier;
   Shared<B> b(3u);
   const pid_t a = spawn_child([&] { return outcome([&] { return b->wait(30.0); }); });
@@ -111,8 +111,8 @@ TEMPLATE_TEST_CASE("Conformance Barrier: n_waiting counts the processes waiting 
   CHECK(b->n_waiting() == 0);
 }
 
-TEMPLATE_TEST_CASE("Conformance Barrier: abort breaks the barrier for the waiting processes and later waits until reset",
-                   "[conformance][barrier][process]", BARRIER_BACKENDS) {
+ROLE_TEST_CASE("Conformance Barrier: abort breaks the barrier for the waiting processes and later waits until reset",
+                   "[conformance][barrier][process]", Barrier) {
   using B = typename TestType::Barrier;
   Shared<B> b(3u);
   const pid_t a = spawn_child([&] { return outcome([&] { return b->wait(30.0); }); });
@@ -134,8 +134,8 @@ TEMPLATE_TEST_CASE("Conformance Barrier: abort breaks the barrier for the waitin
   CHECK(join_within(e, 10) == 0);
 }
 
-TEMPLATE_TEST_CASE("Conformance Barrier: reset wakes the waiting processes with broken_barrier and leaves it usable",
-                   "[conformance][barrier][process]", BARRIER_BACKENDS) {
+ROLE_TEST_CASE("Conformance Barrier: reset wakes the waiting processes with broken_barrier and leaves it usable",
+                   "[conformance][barrier][process]", Barrier) {
   using B = typename TestType::Barrier;
   Shared<B> b(2u);
   const pid_t a = spawn_child([&] { return outcome([&] { return b->wait(30.0); }); });
@@ -149,8 +149,8 @@ TEMPLATE_TEST_CASE("Conformance Barrier: reset wakes the waiting processes with 
   CHECK(join_within(c, 10) == 0);
 }
 
-TEMPLATE_TEST_CASE("Conformance Barrier: a wait that times out breaks the barrier for every process of the round",
-                   "[conformance][barrier][timeout][process]", BARRIER_BACKENDS) {
+ROLE_TEST_CASE("Conformance Barrier: a wait that times out breaks the barrier for every process of the round",
+                   "[conformance][barrier][timeout][process]", Barrier) {
   using B = typename TestType::Barrier;
   Shared<B> b(3u);
   const pid_t a = spawn_child([&] { return outcome([&] { return b->wait(30.0); }); });  // patient
@@ -169,8 +169,8 @@ TEMPLATE_TEST_CASE("Conformance Barrier: a wait that times out breaks the barrie
   CHECK(b->broken());
 }
 
-TEMPLATE_TEST_CASE("Conformance Barrier: a negative timeout does not wait: it breaks the barrier unless last",
-                   "[conformance][barrier][timeout]", BARRIER_BACKENDS) {
+ROLE_TEST_CASE("Conformance Barrier: a negative timeout does not wait: it breaks the barrier unless last",
+                   "[conformance][barrier][timeout]", Barrier) {
   using B = typename TestType::Barrier;
   Shared<Barriers<B, 8>> s;
   Children kids;  // one barrier each, all at once: one 5 s bound (1: broken_barrier; -1: blocked)
@@ -200,8 +200,8 @@ TEMPLATE_TEST_CASE("Conformance Barrier: a negative timeout does not wait: it br
   CHECK_FALSE(b->broken());
 }
 
-TEMPLATE_TEST_CASE("Conformance Barrier: a NaN timeout throws std::invalid_argument and changes nothing",
-                   "[conformance][barrier][timeout]", BARRIER_BACKENDS) {
+ROLE_TEST_CASE("Conformance Barrier: a NaN timeout throws std::invalid_argument and changes nothing",
+                   "[conformance][barrier][timeout]", Barrier) {
   using B = typename TestType::Barrier;
   Shared<B> b(2u);
   CHECK(in_child([&] {
@@ -218,8 +218,8 @@ TEMPLATE_TEST_CASE("Conformance Barrier: a NaN timeout throws std::invalid_argum
   CHECK(b->n_waiting() == 0);
 }
 
-TEMPLATE_TEST_CASE("Conformance Barrier: a huge timeout waits forever and does not break the barrier",
-                   "[conformance][barrier][timeout][process]", BARRIER_BACKENDS) {
+ROLE_TEST_CASE("Conformance Barrier: a huge timeout waits forever and does not break the barrier",
+                   "[conformance][barrier][timeout][process]", Barrier) {
   using B = typename TestType::Barrier;
   Shared<Barriers<B, kHugeTimeouts>> s;  // one per timeout: a wait that breaks one spoils no other
   check_waits_forever(

@@ -22,8 +22,8 @@ using namespace ipcsync;
 using namespace ipcsync::test;
 using namespace std::chrono_literals;
 
-TEMPLATE_TEST_CASE("Conformance BoundedSemaphore: acquire takes permits / release past the initial value is over_release",
-                   "[conformance][bounded_semaphore][errors]", BOUNDED_SEMAPHORE_BACKENDS) {
+ROLE_TEST_CASE("Conformance BoundedSemaphore: acquire takes permits / release past the initial value is over_release",
+                   "[conformance][bounded_semaphore][errors]", BoundedSemaphore) {
   using BS = typename TestType::BoundedSemaphore;
   Shared<BS> s(2u);
   CHECK(s->bound() == 2);
@@ -52,8 +52,8 @@ TEMPLATE_TEST_CASE("Conformance BoundedSemaphore: acquire takes permits / releas
   CHECK_THROWS_AS(one->release(), over_release);
 }
 
-TEMPLATE_TEST_CASE("Conformance BoundedSemaphore: invalid initial values are std::invalid_argument on every backend",
-                   "[conformance][bounded_semaphore][errors]", BOUNDED_SEMAPHORE_BACKENDS) {
+ROLE_TEST_CASE("Conformance BoundedSemaphore: invalid initial values are std::invalid_argument on every backend",
+                   "[conformance][bounded_semaphore][errors]", BoundedSemaphore) {
   using BS = typename TestType::BoundedSemaphore;
   CHECK_THROWS_AS(BS(0xffffffffu), std::invalid_argument);  // Python's BoundedSemaphore(-1)
   CHECK_THROWS_AS(BS(0x80000000u), std::invalid_argument);
@@ -63,8 +63,8 @@ TEMPLATE_TEST_CASE("Conformance BoundedSemaphore: invalid initial values are std
   CHECK_THROWS_AS(s->release(), over_release);
 }
 
-TEMPLATE_TEST_CASE("Conformance BoundedSemaphore: a permit taken by one process may be released by another",
-                   "[conformance][bounded_semaphore][process]", BOUNDED_SEMAPHORE_BACKENDS) {
+ROLE_TEST_CASE("Conformance BoundedSemaphore: a permit taken by one process may be released by another",
+                   "[conformance][bounded_semaphore][process]", BoundedSemaphore) {
   using BS = typename TestType::BoundedSemaphore;
   Shared<BS> s(1u);
   CHECK(in_child([&] { return s->acquire(false) ? 0 : 1; }) == 0);  // taken, never given back
@@ -83,8 +83,8 @@ TEMPLATE_TEST_CASE("Conformance BoundedSemaphore: a permit taken by one process 
   CHECK(s->value() == 1);
 }
 
-TEMPLATE_TEST_CASE("Conformance BoundedSemaphore: a process blocked in acquire gets the permit another releases",
-                   "[conformance][bounded_semaphore][process]", BOUNDED_SEMAPHORE_BACKENDS) {
+ROLE_TEST_CASE("Conformance BoundedSemaphore: a process blocked in acquire gets the permit another releases",
+                   "[conformance][bounded_semaphore][process]", BoundedSemaphore) {
   using BS = typename TestType::BoundedSemaphore;
   Shared<BS> s(1u);
   REQUIRE(s->acquire());
@@ -103,8 +103,8 @@ TEMPLATE_TEST_CASE("Conformance BoundedSemaphore: a process blocked in acquire g
   CHECK(s->value() == 1);
 }
 
-TEMPLATE_TEST_CASE("Conformance BoundedSemaphore: a negative timeout is a poll", "[conformance][bounded_semaphore][timeout]",
-                   BOUNDED_SEMAPHORE_BACKENDS) {
+ROLE_TEST_CASE("Conformance BoundedSemaphore: a negative timeout is a poll", "[conformance][bounded_semaphore][timeout]",
+                   BoundedSemaphore) {
   using BS = typename TestType::BoundedSemaphore;
   Shared<BS> s(1u);
   REQUIRE(s->acquire());
@@ -120,8 +120,8 @@ TEMPLATE_TEST_CASE("Conformance BoundedSemaphore: a negative timeout is a poll",
   kids1.expect_all(0);
 }
 
-TEMPLATE_TEST_CASE("Conformance BoundedSemaphore: a NaN timeout throws std::invalid_argument",
-                   "[conformance][bounded_semaphore][timeout]", BOUNDED_SEMAPHORE_BACKENDS) {
+ROLE_TEST_CASE("Conformance BoundedSemaphore: a NaN timeout throws std::invalid_argument",
+                   "[conformance][bounded_semaphore][timeout]", BoundedSemaphore) {
   using BS = typename TestType::BoundedSemaphore;
   Shared<BS> s(1u);
   REQUIRE(s->acquire());
@@ -135,8 +135,8 @@ TEMPLATE_TEST_CASE("Conformance BoundedSemaphore: a NaN timeout throws std::inva
         }) == 0);
 }
 
-TEMPLATE_TEST_CASE("Conformance BoundedSemaphore: a huge timeout waits forever / until another process releases",
-                   "[conformance][bounded_semaphore][timeout][process]", BOUNDED_SEMAPHORE_BACKENDS) {
+ROLE_TEST_CASE("Conformance BoundedSemaphore: a huge timeout waits forever / until another process releases",
+                   "[conformance][bounded_semaphore][timeout][process]", BoundedSemaphore) {
   using BS = typename TestType::BoundedSemaphore;
   Shared<BS> s(static_cast<uint32_t>(kHugeTimeouts));
   for (int i = 0; i < kHugeTimeouts; ++i) REQUIRE(s->acquire(false));

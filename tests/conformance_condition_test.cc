@@ -39,8 +39,8 @@ struct Outcomes {
 void on_usr1(int) {}
 }  // namespace
 
-TEMPLATE_TEST_CASE("Conformance Condition: wait and notify without holding the lock throw not_owner",
-                   "[conformance][condition][errors]", CONDITION_BACKENDS) {
+ROLE_TEST_CASE("Conformance Condition: wait and notify without holding the lock throw not_owner",
+                   "[conformance][condition][errors]", Condition) {
   using C = typename TestType::Condition;
   Shared<C> c;
   CHECK_THROWS_AS(c->wait(0.01), not_owner);
@@ -55,8 +55,8 @@ TEMPLATE_TEST_CASE("Conformance Condition: wait and notify without holding the l
   CHECK(h.finish() == 0);
 }
 
-TEMPLATE_TEST_CASE("Conformance Condition: a waiter nobody notifies returns false at its timeout / holding the lock",
-                   "[conformance][condition][timeout]", CONDITION_BACKENDS) {
+ROLE_TEST_CASE("Conformance Condition: a waiter nobody notifies returns false at its timeout / holding the lock",
+                   "[conformance][condition][timeout]", Condition) {
   using C = typename TestType::Condition;
   Shared<C> c;
   std::scoped_lock g(*c);
@@ -71,8 +71,8 @@ TEMPLATE_TEST_CASE("Conformance Condition: a waiter nobody notifies returns fals
   CHECK(c->waiters() == 0);
 }
 
-TEMPLATE_TEST_CASE("Conformance Condition: notify(2) wakes at most 2 of 6 waiting processes / the rest time out with false",
-                   "[conformance][condition][process]", CONDITION_BACKENDS) {
+ROLE_TEST_CASE("Conformance Condition: notify(2) wakes at most 2 of 6 waiting processes / the rest time out with false",
+                   "[conformance][condition][process]", Condition) {
   using C = typename TestType::Condition;
   struct S {
     C c;
@@ -107,8 +107,8 @@ TEMPLATE_TEST_CASE("Conformance Condition: notify(2) wakes at most 2 of 6 waitin
   CHECK(s->o.errors.load() == 0);
 }
 
-TEMPLATE_TEST_CASE("Conformance Condition: notify(1) then notify_all: one waiter / then every other / returns true",
-                   "[conformance][condition][process]", CONDITION_BACKENDS) {
+ROLE_TEST_CASE("Conformance Condition: notify(1) then notify_all: one waiter / then every other / returns true",
+                   "[conformance][condition][process]", Condition) {
   using C = typename TestType::Condition;
   struct S {
     C c;
@@ -143,8 +143,8 @@ TEMPLATE_TEST_CASE("Conformance Condition: notify(1) then notify_all: one waiter
   CHECK(s->o.errors.load() == 0);
 }
 
-TEMPLATE_TEST_CASE("Conformance Condition: a notify with nobody waiting is lost", "[conformance][condition][process]",
-                   CONDITION_BACKENDS) {
+ROLE_TEST_CASE("Conformance Condition: a notify with nobody waiting is lost", "[conformance][condition][process]",
+                   Condition) {
   using C = typename TestType::Condition;
   Shared<C> c;
   {
@@ -158,8 +158,8 @@ TEMPLATE_TEST_CASE("Conformance Condition: a notify with nobody waiting is lost"
         }) == 0);
 }
 
-TEMPLATE_TEST_CASE("Conformance Condition: a spurious wake-up (a signal handler ran) never turns into a true return",
-                   "[conformance][condition][process]", CONDITION_BACKENDS) {
+ROLE_TEST_CASE("Conformance Condition: a spurious wake-up (a signal handler ran) never turns into a true return",
+                   "[conformance][condition][process]", Condition) {
   using C = typename TestType::Condition;
   struct S {
     C c;
@@ -187,8 +187,8 @@ TEMPLATE_TEST_CASE("Conformance Condition: a spurious wake-up (a signal handler 
   CHECK(s->took.load() >= 1.0 - 0.002);
 }
 
-TEMPLATE_TEST_CASE("Conformance Condition: wait_for(predicate / timeout) returns the predicate's last value",
-                   "[conformance][condition][process]", CONDITION_BACKENDS) {
+ROLE_TEST_CASE("Conformance Condition: wait_for(predicate / timeout) returns the predicate's last value",
+                   "[conformance][condition][process]", Condition) {
   using C = typename TestType::Condition;
   struct S {
     C c;
@@ -231,8 +231,8 @@ TEMPLATE_TEST_CASE("Conformance Condition: wait_for(predicate / timeout) returns
   CHECK(join_within(child, 10) == 0);
 }
 
-TEMPLATE_TEST_CASE("Conformance Condition: a negative timeout is a poll: false at once / the lock held again",
-                   "[conformance][condition][timeout]", CONDITION_BACKENDS) {
+ROLE_TEST_CASE("Conformance Condition: a negative timeout is a poll: false at once / the lock held again",
+                   "[conformance][condition][timeout]", Condition) {
   using C = typename TestType::Condition;
   Shared<C> c;
   Children kids;  // all at once: one 5 s bound (0: false at once; -1: blocked)
@@ -258,8 +258,8 @@ TEMPLATE_TEST_CASE("Conformance Condition: a negative timeout is a poll: false a
   kids.expect_all(0);
 }
 
-TEMPLATE_TEST_CASE("Conformance Condition: a NaN timeout throws std::invalid_argument", "[conformance][condition][timeout]",
-                   CONDITION_BACKENDS) {
+ROLE_TEST_CASE("Conformance Condition: a NaN timeout throws std::invalid_argument", "[conformance][condition][timeout]",
+                   Condition) {
   using C = typename TestType::Condition;
   Shared<C> c;
   CHECK(in_child([&] {
@@ -282,8 +282,8 @@ TEMPLATE_TEST_CASE("Conformance Condition: a NaN timeout throws std::invalid_arg
         }) == 0);
 }
 
-TEMPLATE_TEST_CASE("Conformance Condition: a huge timeout waits forever / until another process notifies",
-                   "[conformance][condition][timeout][process]", CONDITION_BACKENDS) {
+ROLE_TEST_CASE("Conformance Condition: a huge timeout waits forever / until another process notifies",
+                   "[conformance][condition][timeout][process]", Condition) {
   using C = typename TestType::Condition;
   Shared<C> c;
   check_waits_forever(
@@ -301,8 +301,8 @@ TEMPLATE_TEST_CASE("Conformance Condition: a huge timeout waits forever / until 
       });
 }
 
-TEMPLATE_TEST_CASE("Conformance Condition: wait_for(predicate) with a huge timeout waits forever",
-                   "[conformance][condition][timeout][process]", CONDITION_BACKENDS) {
+ROLE_TEST_CASE("Conformance Condition: wait_for(predicate) with a huge timeout waits forever",
+                   "[conformance][condition][timeout][process]", Condition) {
   using C = typename TestType::Condition;
   struct S {
     C c;

@@ -22,8 +22,8 @@ using namespace ipcsync;
 using namespace ipcsync::test;
 using namespace std::chrono_literals;
 
-TEMPLATE_TEST_CASE("Conformance Event: set / clear and is_set / wait returns at once when set / false at its timeout",
-                   "[conformance][event]", EVENT_BACKENDS) {
+ROLE_TEST_CASE("Conformance Event: set / clear and is_set / wait returns at once when set / false at its timeout",
+                   "[conformance][event]", Event) {
   using E = typename TestType::Event;
   Shared<E> e;
   CHECK_FALSE(e->is_set());  // initially false
@@ -49,8 +49,8 @@ TEMPLATE_TEST_CASE("Conformance Event: set / clear and is_set / wait returns at 
   CHECK_FALSE(e->is_set());
 }
 
-TEMPLATE_TEST_CASE("Conformance Event: set in one process releases every process waiting / and they see the flag",
-                   "[conformance][event][process]", EVENT_BACKENDS) {
+ROLE_TEST_CASE("Conformance Event: set in one process releases every process waiting / and they see the flag",
+                   "[conformance][event][process]", Event) {
   using E = typename TestType::Event;
   struct S {
     E e;
@@ -72,8 +72,8 @@ TEMPLATE_TEST_CASE("Conformance Event: set in one process releases every process
   CHECK(s->released.load() == 4);
 }
 
-TEMPLATE_TEST_CASE("Conformance Event: a set immediately undone by clear still releases a waiter with true",
-                   "[conformance][event][process]", EVENT_BACKENDS) {
+ROLE_TEST_CASE("Conformance Event: a set immediately undone by clear still releases a waiter with true",
+                   "[conformance][event][process]", Event) {
   using E = typename TestType::Event;
   struct S {
     E e;
@@ -92,7 +92,7 @@ TEMPLATE_TEST_CASE("Conformance Event: a set immediately undone by clear still r
   CHECK_FALSE(s->e.is_set());
 }
 
-TEMPLATE_TEST_CASE("Conformance Event: a negative timeout is a poll", "[conformance][event][timeout]", EVENT_BACKENDS) {
+ROLE_TEST_CASE("Conformance Event: a negative timeout is a poll", "[conformance][event][timeout]", Event) {
   using E = typename TestType::Event;
   Shared<E> e;
   Children kids1;  // all at once: one 5 s bound (0: false at once; -1: blocked)
@@ -109,8 +109,8 @@ TEMPLATE_TEST_CASE("Conformance Event: a negative timeout is a poll", "[conforma
   CHECK(in_child([&] { return e->wait(-1.0) && e->wait_for(-1s) ? 0 : 1; }) == 0);
 }
 
-TEMPLATE_TEST_CASE("Conformance Event: a NaN timeout throws std::invalid_argument", "[conformance][event][timeout]",
-                   EVENT_BACKENDS) {
+ROLE_TEST_CASE("Conformance Event: a NaN timeout throws std::invalid_argument", "[conformance][event][timeout]",
+                   Event) {
   using E = typename TestType::Event;
   Shared<E> e;
   CHECK(in_child([&] {
@@ -131,8 +131,8 @@ TEMPLATE_TEST_CASE("Conformance Event: a NaN timeout throws std::invalid_argumen
         }) == 0);
 }
 
-TEMPLATE_TEST_CASE("Conformance Event: a huge timeout waits forever / until another process sets",
-                   "[conformance][event][timeout][process]", EVENT_BACKENDS) {
+ROLE_TEST_CASE("Conformance Event: a huge timeout waits forever / until another process sets",
+                   "[conformance][event][timeout][process]", Event) {
   using E = typename TestType::Event;
   Shared<E> e;
   check_waits_forever(

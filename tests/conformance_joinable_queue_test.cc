@@ -20,8 +20,8 @@ using namespace ipcsync;
 using namespace ipcsync::test;
 using namespace std::chrono_literals;
 
-TEMPLATE_TEST_CASE("Conformance JoinableQueue: FIFO and Full/Empty as Queue / a refused put adds no task",
-                   "[conformance][joinable_queue]", JOINABLE_QUEUE_BACKENDS) {
+ROLE_TEST_CASE("Conformance JoinableQueue: FIFO and Full/Empty as Queue / a refused put adds no task",
+                   "[conformance][joinable_queue]", JoinableQueue) {
   using Q = typename TestType::template JoinableQueue<uint64_t, 2>;
   Shared<Q> q;
   CHECK_THROWS_AS(q->get(false), queue_empty);
@@ -42,8 +42,8 @@ TEMPLATE_TEST_CASE("Conformance JoinableQueue: FIFO and Full/Empty as Queue / a 
   CHECK(q->unfinished() == 0);
 }
 
-TEMPLATE_TEST_CASE("Conformance JoinableQueue: task_done more times than items were put throws over_release",
-                   "[conformance][joinable_queue][errors]", JOINABLE_QUEUE_BACKENDS) {
+ROLE_TEST_CASE("Conformance JoinableQueue: task_done more times than items were put throws over_release",
+                   "[conformance][joinable_queue][errors]", JoinableQueue) {
   using Q = typename TestType::template JoinableQueue<uint64_t, 2>;
   Shared<Q> q;
   CHECK_THROWS_AS(q->task_done(), over_release);  // nothing put
@@ -67,8 +67,8 @@ TEMPLATE_TEST_CASE("Conformance JoinableQueue: task_done more times than items w
   CHECK(q->unfinished() == 0);
 }
 
-TEMPLATE_TEST_CASE("Conformance JoinableQueue: join returns at once with nothing unfinished / else after the last task_done in another process",
-                   "[conformance][joinable_queue][process]", JOINABLE_QUEUE_BACKENDS) {
+ROLE_TEST_CASE("Conformance JoinableQueue: join returns at once with nothing unfinished / else after the last task_done in another process",
+                   "[conformance][joinable_queue][process]", JoinableQueue) {
   using Q = typename TestType::template JoinableQueue<uint64_t, 4>;
   struct S {
     Q q;
@@ -112,8 +112,8 @@ TEMPLATE_TEST_CASE("Conformance JoinableQueue: join returns at once with nothing
   CHECK(joined->load() == 1);
 }
 
-TEMPLATE_TEST_CASE("Conformance JoinableQueue: a negative join timeout is a poll", "[conformance][joinable_queue][timeout]",
-                   JOINABLE_QUEUE_BACKENDS) {
+ROLE_TEST_CASE("Conformance JoinableQueue: a negative join timeout is a poll", "[conformance][joinable_queue][timeout]",
+                   JoinableQueue) {
   using Q = typename TestType::template JoinableQueue<uint64_t, 2>;
   Shared<Q> q;
   q->put(1);
@@ -124,8 +124,8 @@ TEMPLATE_TEST_CASE("Conformance JoinableQueue: a negative join timeout is a poll
   CHECK(in_child([&] { return q->join_for(-1s) ? 0 : 1; }) == 0);
 }
 
-TEMPLATE_TEST_CASE("Conformance JoinableQueue: join with a huge timeout waits forever / until the last task_done",
-                   "[conformance][joinable_queue][timeout][process]", JOINABLE_QUEUE_BACKENDS) {
+ROLE_TEST_CASE("Conformance JoinableQueue: join with a huge timeout waits forever / until the last task_done",
+                   "[conformance][joinable_queue][timeout][process]", JoinableQueue) {
   using Q = typename TestType::template JoinableQueue<uint64_t, 2>;
   Shared<Q> q;
   q->put(1);

@@ -21,8 +21,8 @@ using namespace ipcsync;
 using namespace ipcsync::test;
 using namespace std::chrono_literals;
 
-TEMPLATE_TEST_CASE("Conformance Lock: acquire returns true / blocking=false polls / release unlocks",
-                   "[conformance][lock]", LOCK_BACKENDS) {
+ROLE_TEST_CASE("Conformance Lock: acquire returns true / blocking=false polls / release unlocks",
+                   "[conformance][lock]", Lock) {
   using L = typename TestType::Lock;
   Shared<L> l;
   CHECK_FALSE(l->locked());
@@ -40,8 +40,8 @@ TEMPLATE_TEST_CASE("Conformance Lock: acquire returns true / blocking=false poll
   CHECK_FALSE(l->locked());
 }
 
-TEMPLATE_TEST_CASE("Conformance Lock: releasing an unlocked Lock throws over_release (ValueError)",
-                   "[conformance][lock][errors]", LOCK_BACKENDS) {
+ROLE_TEST_CASE("Conformance Lock: releasing an unlocked Lock throws over_release (ValueError)",
+                   "[conformance][lock][errors]", Lock) {
   using L = typename TestType::Lock;
   Shared<L> l;
   CHECK_THROWS_AS(l->release(), over_release);
@@ -53,8 +53,8 @@ TEMPLATE_TEST_CASE("Conformance Lock: releasing an unlocked Lock throws over_rel
   l->release();
 }
 
-TEMPLATE_TEST_CASE("Conformance Lock: a Lock held by another process: blocking=false and timeouts say false",
-                   "[conformance][lock][process]", LOCK_BACKENDS) {
+ROLE_TEST_CASE("Conformance Lock: a Lock held by another process: blocking=false and timeouts say false",
+                   "[conformance][lock][process]", Lock) {
   using L = typename TestType::Lock;
   Shared<L> l;
   HeldByChild h([&] { return l->acquire(); }, [&] { l->release(); });
@@ -77,8 +77,8 @@ TEMPLATE_TEST_CASE("Conformance Lock: a Lock held by another process: blocking=f
   l->release();
 }
 
-TEMPLATE_TEST_CASE("Conformance Lock: a process blocked in acquire gets the Lock once the holder releases it",
-                   "[conformance][lock][process]", LOCK_BACKENDS) {
+ROLE_TEST_CASE("Conformance Lock: a process blocked in acquire gets the Lock once the holder releases it",
+                   "[conformance][lock][process]", Lock) {
   using L = typename TestType::Lock;
   Shared<L> l;
   Shared<std::atomic<int>> got(0);
@@ -98,8 +98,8 @@ TEMPLATE_TEST_CASE("Conformance Lock: a process blocked in acquire gets the Lock
   CHECK_FALSE(l->locked());
 }
 
-TEMPLATE_TEST_CASE("Conformance Lock: mutual exclusion across processes", "[conformance][lock][process]",
-                   LOCK_BACKENDS) {
+ROLE_TEST_CASE("Conformance Lock: mutual exclusion across processes", "[conformance][lock][process]",
+                   Lock) {
   using L = typename TestType::Lock;
   struct S {
     L l;
@@ -126,8 +126,8 @@ TEMPLATE_TEST_CASE("Conformance Lock: mutual exclusion across processes", "[conf
   CHECK(s->overlap.load() == 0);
 }
 
-TEMPLATE_TEST_CASE("Conformance Lock: any process may release a Lock (it has no owner)",
-                   "[conformance][lock][process]", LOCK_BACKENDS) {
+ROLE_TEST_CASE("Conformance Lock: any process may release a Lock (it has no owner)",
+                   "[conformance][lock][process]", Lock) {
   using L = typename TestType::Lock;
   Shared<L> l;
   l->acquire();
@@ -153,8 +153,8 @@ TEMPLATE_TEST_CASE("Conformance Lock: any process may release a Lock (it has no 
   }
 }
 
-TEMPLATE_TEST_CASE("Conformance Lock: a negative timeout is a poll (multiprocessing clamps it to 0)",
-                   "[conformance][lock][timeout]", LOCK_BACKENDS) {
+ROLE_TEST_CASE("Conformance Lock: a negative timeout is a poll (multiprocessing clamps it to 0)",
+                   "[conformance][lock][timeout]", Lock) {
   using L = typename TestType::Lock;
   Shared<L> l;
   HeldByChild h([&] { return l->acquire(); }, [&] { l->release(); });
@@ -180,8 +180,8 @@ TEMPLATE_TEST_CASE("Conformance Lock: a negative timeout is a poll (multiprocess
         }) == 0);
 }
 
-TEMPLATE_TEST_CASE("Conformance Lock: a NaN timeout throws std::invalid_argument", "[conformance][lock][timeout]",
-                   LOCK_BACKENDS) {
+ROLE_TEST_CASE("Conformance Lock: a NaN timeout throws std::invalid_argument", "[conformance][lock][timeout]",
+                   Lock) {
   using L = typename TestType::Lock;
   Shared<L> l;
   HeldByChild h([&] { return l->acquire(); }, [&] { l->release(); });
@@ -205,8 +205,8 @@ TEMPLATE_TEST_CASE("Conformance Lock: a NaN timeout throws std::invalid_argument
   CHECK(h.finish() == 0);
 }
 
-TEMPLATE_TEST_CASE("Conformance Lock: a huge timeout waits forever / until another process releases",
-                   "[conformance][lock][timeout][process]", LOCK_BACKENDS) {
+ROLE_TEST_CASE("Conformance Lock: a huge timeout waits forever / until another process releases",
+                   "[conformance][lock][timeout][process]", Lock) {
   using L = typename TestType::Lock;
   struct S {
     L locks[kHugeTimeouts];

@@ -30,8 +30,8 @@ using namespace ipcsync;
 using namespace ipcsync::test;
 using namespace std::chrono_literals;
 
-TEMPLATE_TEST_CASE("Conformance Queue: FIFO / qsize/empty/full / and Full/Empty from the non-blocking calls",
-                   "[conformance][queue]", QUEUE_BACKENDS) {
+ROLE_TEST_CASE("Conformance Queue: FIFO / qsize/empty/full / and Full/Empty from the non-blocking calls",
+                   "[conformance][queue]", Queue) {
   using Q = typename TestType::template Queue<uint64_t, 4>;
   Shared<Q> q;
   CHECK(q->maxsize() == 4);
@@ -60,16 +60,16 @@ TEMPLATE_TEST_CASE("Conformance Queue: FIFO / qsize/empty/full / and Full/Empty 
   CHECK(q->qsize() == 0);
 }
 
-TEMPLATE_TEST_CASE("Conformance Queue: maxsize 0 is rejected (no unbounded queue in shared memory)",
-                   "[conformance][queue][errors]", QUEUE_BACKENDS) {
+ROLE_TEST_CASE("Conformance Queue: maxsize 0 is rejected (no unbounded queue in shared memory)",
+                   "[conformance][queue][errors]", Queue) {
   using Q = typename TestType::template Queue<uint64_t>;
   alignas(64) static unsigned char mem[4096];
   CHECK_THROWS_AS(Q::create_at(mem, 0), std::invalid_argument);
   CHECK_THROWS_AS(Q::create_at(mem, 0xffffffffu), std::invalid_argument);  // Python's maxsize -1
 }
 
-TEMPLATE_TEST_CASE("Conformance Queue: timed put on a full queue raises Full / timed get on an empty one Empty / at the timeout",
-                   "[conformance][queue][timeout]", QUEUE_BACKENDS) {
+ROLE_TEST_CASE("Conformance Queue: timed put on a full queue raises Full / timed get on an empty one Empty / at the timeout",
+                   "[conformance][queue][timeout]", Queue) {
   using Q = typename TestType::template Queue<uint64_t, 1>;
   Shared<Q> q;
   auto t0 = std::chrono::steady_clock::now();
@@ -88,8 +88,8 @@ TEMPLATE_TEST_CASE("Conformance Queue: timed put on a full queue raises Full / t
   CHECK(q->get(true, 0.1) == 1);  // an item: no wait
 }
 
-TEMPLATE_TEST_CASE("Conformance Queue: items put by one process come out of another in order / blocked calls wake",
-                   "[conformance][queue][process]", QUEUE_BACKENDS) {
+ROLE_TEST_CASE("Conformance Queue: items put by one process come out of another in order / blocked calls wake",
+                   "[conformance][queue][process]", Queue) {
   using Q = typename TestType::template Queue<uint64_t, 2>;
   Shared<Q> q;
   constexpr uint64_t kItems = 200;
@@ -131,8 +131,8 @@ TEMPLATE_TEST_CASE("Conformance Queue: items put by one process come out of anot
   CHECK(q->get() == 3);
 }
 
-TEMPLATE_TEST_CASE("Conformance Queue: close: put raises queue_closed / get drains then raises / blocked getters wake",
-                   "[conformance][queue][process]", QUEUE_BACKENDS) {
+ROLE_TEST_CASE("Conformance Queue: close: put raises queue_closed / get drains then raises / blocked getters wake",
+                   "[conformance][queue][process]", Queue) {
   using Q = typename TestType::template Queue<uint64_t, 4>;
   Shared<Q> q;
   Shared<Q> q2;
@@ -159,8 +159,8 @@ TEMPLATE_TEST_CASE("Conformance Queue: close: put raises queue_closed / get drai
   CHECK_THROWS_AS(q->get_nowait(), queue_closed);
 }
 
-TEMPLATE_TEST_CASE("Conformance Queue: a negative timeout is a poll for put and get", "[conformance][queue][timeout]",
-                   QUEUE_BACKENDS) {
+ROLE_TEST_CASE("Conformance Queue: a negative timeout is a poll for put and get", "[conformance][queue][timeout]",
+                   Queue) {
   using Q = typename TestType::template Queue<uint64_t, 1>;
   Shared<Q> q;
   Children kids1;  // all at once: one 5 s bound (0: Empty/Full at once; -1: blocked)
@@ -204,8 +204,8 @@ TEMPLATE_TEST_CASE("Conformance Queue: a negative timeout is a poll for put and 
   CHECK(q->get_nowait() == 6);
 }
 
-TEMPLATE_TEST_CASE("Conformance Queue: a NaN timeout throws std::invalid_argument", "[conformance][queue][timeout]",
-                   QUEUE_BACKENDS) {
+ROLE_TEST_CASE("Conformance Queue: a NaN timeout throws std::invalid_argument", "[conformance][queue][timeout]",
+                   Queue) {
   using Q = typename TestType::template Queue<uint64_t, 1>;
   Shared<Q> q;
   const double nan = opaque(std::numeric_limits<double>::quiet_NaN());
@@ -229,8 +229,8 @@ TEMPLATE_TEST_CASE("Conformance Queue: a NaN timeout throws std::invalid_argumen
   CHECK(q->qsize() == 1);
 }
 
-TEMPLATE_TEST_CASE("Conformance Queue: get with a huge timeout waits forever / until another process puts",
-                   "[conformance][queue][timeout][process]", QUEUE_BACKENDS) {
+ROLE_TEST_CASE("Conformance Queue: get with a huge timeout waits forever / until another process puts",
+                   "[conformance][queue][timeout][process]", Queue) {
   using Q = typename TestType::template Queue<uint64_t, 4>;
   Shared<Q> q;
   check_waits_forever(
@@ -248,8 +248,8 @@ TEMPLATE_TEST_CASE("Conformance Queue: get with a huge timeout waits forever / u
       });
 }
 
-TEMPLATE_TEST_CASE("Conformance Queue: put with a huge timeout waits forever / until another process gets",
-                   "[conformance][queue][timeout][process]", QUEUE_BACKENDS) {
+ROLE_TEST_CASE("Conformance Queue: put with a huge timeout waits forever / until another process gets",
+                   "[conformance][queue][timeout][process]", Queue) {
   using Q = typename TestType::template Queue<uint64_t, 1>;
   Shared<Q> q;
   q->put(0);

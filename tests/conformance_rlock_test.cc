@@ -22,8 +22,8 @@ using namespace ipcsync;
 using namespace ipcsync::test;
 using namespace std::chrono_literals;
 
-TEMPLATE_TEST_CASE("Conformance RLock: the owner re-enters and must release as many times as it acquired",
-                   "[conformance][rlock]", RLOCK_BACKENDS) {
+ROLE_TEST_CASE("Conformance RLock: the owner re-enters and must release as many times as it acquired",
+                   "[conformance][rlock]", RLock) {
   using R = typename TestType::RLock;
   Shared<R> r;
   CHECK_FALSE(r->locked());
@@ -50,8 +50,8 @@ TEMPLATE_TEST_CASE("Conformance RLock: the owner re-enters and must release as m
         }) == 0);
 }
 
-TEMPLATE_TEST_CASE("Conformance RLock: release by a non-owner or of an unowned RLock throws not_owner",
-                   "[conformance][rlock][errors]", RLOCK_BACKENDS) {
+ROLE_TEST_CASE("Conformance RLock: release by a non-owner or of an unowned RLock throws not_owner",
+                   "[conformance][rlock][errors]", RLock) {
   using R = typename TestType::RLock;
   Shared<R> r;
   CHECK_THROWS_AS(r->release(), not_owner);  // nobody owns it
@@ -73,8 +73,8 @@ TEMPLATE_TEST_CASE("Conformance RLock: release by a non-owner or of an unowned R
   CHECK_FALSE(r->locked());
 }
 
-TEMPLATE_TEST_CASE("Conformance RLock: another process gets the RLock only after the owner's last release",
-                   "[conformance][rlock][process]", RLOCK_BACKENDS) {
+ROLE_TEST_CASE("Conformance RLock: another process gets the RLock only after the owner's last release",
+                   "[conformance][rlock][process]", RLock) {
   using R = typename TestType::RLock;
   Shared<R> r;
   Shared<std::atomic<int>> got(0);
@@ -96,7 +96,7 @@ TEMPLATE_TEST_CASE("Conformance RLock: another process gets the RLock only after
   CHECK(got->load() == 1);
 }
 
-TEMPLATE_TEST_CASE("Conformance RLock: a negative timeout is a poll", "[conformance][rlock][timeout]", RLOCK_BACKENDS) {
+ROLE_TEST_CASE("Conformance RLock: a negative timeout is a poll", "[conformance][rlock][timeout]", RLock) {
   using R = typename TestType::RLock;
   Shared<R> r;
   HeldByChild h([&] { return r->acquire(); }, [&] { r->release(); });
@@ -114,8 +114,8 @@ TEMPLATE_TEST_CASE("Conformance RLock: a negative timeout is a poll", "[conforma
   CHECK(h.finish() == 0);
 }
 
-TEMPLATE_TEST_CASE("Conformance RLock: a NaN timeout throws std::invalid_argument", "[conformance][rlock][timeout]",
-                   RLOCK_BACKENDS) {
+ROLE_TEST_CASE("Conformance RLock: a NaN timeout throws std::invalid_argument", "[conformance][rlock][timeout]",
+                   RLock) {
   using R = typename TestType::RLock;
   Shared<R> r;
   HeldByChild h([&] { return r->acquire(); }, [&] { r->release(); });
@@ -131,8 +131,8 @@ TEMPLATE_TEST_CASE("Conformance RLock: a NaN timeout throws std::invalid_argumen
   CHECK(h.finish() == 0);
 }
 
-TEMPLATE_TEST_CASE("Conformance RLock: a huge timeout waits forever / until the owner releases",
-                   "[conformance][rlock][timeout][process]", RLOCK_BACKENDS) {
+ROLE_TEST_CASE("Conformance RLock: a huge timeout waits forever / until the owner releases",
+                   "[conformance][rlock][timeout][process]", RLock) {
   using R = typename TestType::RLock;
   Shared<R> r;
   r->acquire();

@@ -91,18 +91,18 @@ void acquire_through_signals() {
 }
 }  // namespace
 
-TEMPLATE_TEST_CASE("Conformance Semaphore: a signal handler running during acquire neither raises nor ends the wait",
-                   "[conformance][semaphore][process]", SEMAPHORE_BACKENDS) {
+ROLE_TEST_CASE("Conformance Semaphore: a signal handler running during acquire neither raises nor ends the wait",
+                   "[conformance][semaphore][process]", Semaphore) {
   acquire_through_signals<typename TestType::Semaphore>();
 }
 
-TEMPLATE_TEST_CASE("Conformance BoundedSemaphore: a signal handler running during acquire neither raises nor ends the wait",
-                   "[conformance][bounded_semaphore][process]", BOUNDED_SEMAPHORE_BACKENDS) {
+ROLE_TEST_CASE("Conformance BoundedSemaphore: a signal handler running during acquire neither raises nor ends the wait",
+                   "[conformance][bounded_semaphore][process]", BoundedSemaphore) {
   acquire_through_signals<typename TestType::BoundedSemaphore>();
 }
 
-TEMPLATE_TEST_CASE("Conformance Semaphore: the count is taken by acquire and given back by release",
-                   "[conformance][semaphore]", SEMAPHORE_BACKENDS) {
+ROLE_TEST_CASE("Conformance Semaphore: the count is taken by acquire and given back by release",
+                   "[conformance][semaphore]", Semaphore) {
   using S = typename TestType::Semaphore;
   Shared<S> s(3u);
   if constexpr (!kHasValue<S>) WARN(TestType::name << ": Semaphore has no value() (Python's get_value())");
@@ -132,8 +132,8 @@ TEMPLATE_TEST_CASE("Conformance Semaphore: the count is taken by acquire and giv
   CHECK(took_at_least(t1, 0.05));
 }
 
-TEMPLATE_TEST_CASE("Conformance Semaphore: invalid arguments are std::invalid_argument on every backend",
-                   "[conformance][semaphore][errors]", SEMAPHORE_BACKENDS) {
+ROLE_TEST_CASE("Conformance Semaphore: invalid arguments are std::invalid_argument on every backend",
+                   "[conformance][semaphore][errors]", Semaphore) {
   using S = typename TestType::Semaphore;
   // Python's Semaphore(-1), converted to uint32_t, and the first value above SEM_VALUE_MAX.
   CHECK_THROWS_AS(S(0xffffffffu), std::invalid_argument);
@@ -146,8 +146,8 @@ TEMPLATE_TEST_CASE("Conformance Semaphore: invalid arguments are std::invalid_ar
   CHECK_FALSE(s->acquire(false));  // the refused release added nothing
 }
 
-TEMPLATE_TEST_CASE("Conformance Semaphore: the maximum count is kept: a release past it is over_release",
-                   "[conformance][semaphore][errors]", SEMAPHORE_BACKENDS) {
+ROLE_TEST_CASE("Conformance Semaphore: the maximum count is kept: a release past it is over_release",
+                   "[conformance][semaphore][errors]", Semaphore) {
   using S = typename TestType::Semaphore;
   Shared<S> s(0x7fffffffu);  // SEM_VALUE_MAX is a valid initial value
   if constexpr (kHasValue<S>) CHECK(value_of(*s) == 0x7fffffffL);
@@ -158,8 +158,8 @@ TEMPLATE_TEST_CASE("Conformance Semaphore: the maximum count is kept: a release 
   CHECK(s->acquire(false));
 }
 
-TEMPLATE_TEST_CASE("Conformance Semaphore: release(n) in one process lets exactly n waiters in others through",
-                   "[conformance][semaphore][process]", SEMAPHORE_BACKENDS) {
+ROLE_TEST_CASE("Conformance Semaphore: release(n) in one process lets exactly n waiters in others through",
+                   "[conformance][semaphore][process]", Semaphore) {
   using S = typename TestType::Semaphore;
   struct St {
     S s{0};
@@ -185,8 +185,8 @@ TEMPLATE_TEST_CASE("Conformance Semaphore: release(n) in one process lets exactl
   CHECK_FALSE(st->s.acquire(false));
 }
 
-TEMPLATE_TEST_CASE("Conformance Semaphore: a negative timeout is a poll (multiprocessing clamps it to 0)",
-                   "[conformance][semaphore][timeout]", SEMAPHORE_BACKENDS) {
+ROLE_TEST_CASE("Conformance Semaphore: a negative timeout is a poll (multiprocessing clamps it to 0)",
+                   "[conformance][semaphore][timeout]", Semaphore) {
   using S = typename TestType::Semaphore;
   Shared<S> s(0u);
   Children kids1;  // all at once: one 5 s bound (0: false at once; -1: blocked)
@@ -203,8 +203,8 @@ TEMPLATE_TEST_CASE("Conformance Semaphore: a negative timeout is a poll (multipr
   CHECK(in_child([&] { return s->acquire(true, -1.0) ? 0 : 1; }) == 0);  // a permit: taken
 }
 
-TEMPLATE_TEST_CASE("Conformance Semaphore: a NaN timeout throws std::invalid_argument",
-                   "[conformance][semaphore][timeout]", SEMAPHORE_BACKENDS) {
+ROLE_TEST_CASE("Conformance Semaphore: a NaN timeout throws std::invalid_argument",
+                   "[conformance][semaphore][timeout]", Semaphore) {
   using S = typename TestType::Semaphore;
   Shared<S> s(0u);
   CHECK(in_child([&] {
@@ -225,8 +225,8 @@ TEMPLATE_TEST_CASE("Conformance Semaphore: a NaN timeout throws std::invalid_arg
         }) == 0);
 }
 
-TEMPLATE_TEST_CASE("Conformance Semaphore: a huge timeout waits forever / until another process releases",
-                   "[conformance][semaphore][timeout][process]", SEMAPHORE_BACKENDS) {
+ROLE_TEST_CASE("Conformance Semaphore: a huge timeout waits forever / until another process releases",
+                   "[conformance][semaphore][timeout][process]", Semaphore) {
   using S = typename TestType::Semaphore;
   Shared<S> s(0u);
   check_waits_forever(

@@ -30,8 +30,8 @@ struct Point {  // a ctypes Structure: too large for a lock-free atomic
 };
 }  // namespace
 
-TEMPLATE_TEST_CASE("Conformance Value: initialised value or zero / reads and writes seen by other processes",
-                   "[conformance][value][process]", VALUE_BACKENDS) {
+ROLE_TEST_CASE("Conformance Value: initialised value or zero / reads and writes seen by other processes",
+                   "[conformance][value][process]", Value) {
   using V = typename TestType::template Value<int64_t>;
   Shared<V> zero;
   CHECK(zero->load() == 0);
@@ -65,8 +65,8 @@ TEMPLATE_TEST_CASE("Conformance Value: initialised value or zero / reads and wri
   CHECK(p->snapshot().tag == 8);
 }
 
-TEMPLATE_TEST_CASE("Conformance Value: get_lock makes a read-modify-write exact across processes / fetch_add too",
-                   "[conformance][value][process]", VALUE_BACKENDS) {
+ROLE_TEST_CASE("Conformance Value: get_lock makes a read-modify-write exact across processes / fetch_add too",
+                   "[conformance][value][process]", Value) {
   using V = typename TestType::template Value<uint64_t>;
   Shared<V> v;
   constexpr int kProcs = 3, kOps = 2000;
@@ -92,8 +92,8 @@ TEMPLATE_TEST_CASE("Conformance Value: get_lock makes a read-modify-write exact 
   CHECK(v->load() == 2 * uint64_t{kProcs} * kOps);
 }
 
-TEMPLATE_TEST_CASE("Conformance Value: get_lock held by one process: others see it held / timeouts keep Lock's promises",
-                   "[conformance][value][timeout][process]", VALUE_BACKENDS) {
+ROLE_TEST_CASE("Conformance Value: get_lock held by one process: others see it held / timeouts keep Lock's promises",
+                   "[conformance][value][timeout][process]", Value) {
   using V = typename TestType::template Value<int64_t>;
   Shared<V> v;
   HeldByChild h([&] { return v->get_lock().acquire(); }, [&] { v->get_lock().release(); });

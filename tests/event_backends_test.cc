@@ -12,8 +12,8 @@ using namespace ipcsync;
 using namespace ipcsync::test;
 using namespace std::chrono_literals;
 
-TEMPLATE_TEST_CASE("Event backends: set and clear and is_set and wait behave as Python's", "[event][backends]",
-                   EVENT_BACKENDS) {
+ROLE_TEST_CASE("Event backends: set and clear and is_set and wait behave as Python's", "[event][backends]",
+                   Event) {
   using E = typename TestType::Event;
   Shared<E> e;
   CHECK_FALSE(e->is_set());
@@ -30,7 +30,7 @@ TEMPLATE_TEST_CASE("Event backends: set and clear and is_set and wait behave as 
   CHECK_FALSE(e->wait_for(1ms));
 }
 
-TEMPLATE_TEST_CASE("Event backends: a timed wait times out on time", "[event][backends][timeout]", EVENT_BACKENDS) {
+ROLE_TEST_CASE("Event backends: a timed wait times out on time", "[event][backends][timeout]", Event) {
   using E = typename TestType::Event;
   Shared<E> e;
   for (auto timeout : {10ms, 50ms}) {
@@ -42,8 +42,8 @@ TEMPLATE_TEST_CASE("Event backends: a timed wait times out on time", "[event][ba
   }
 }
 
-TEMPLATE_TEST_CASE("Event backends: a set in another process wakes a waiter", "[event][backends][process]",
-                   EVENT_BACKENDS) {
+ROLE_TEST_CASE("Event backends: a set in another process wakes a waiter", "[event][backends][process]",
+                   Event) {
   using E = typename TestType::Event;
   Shared<E> e;
   const pid_t child = spawn_child([&] { return e->wait_for(10s) ? 0 : 1; });
@@ -52,8 +52,8 @@ TEMPLATE_TEST_CASE("Event backends: a set in another process wakes a waiter", "[
   CHECK(join(child) == 0);
 }
 
-TEMPLATE_TEST_CASE("Event backends: a set undone by clear still releases the processes that were waiting",
-                   "[event][backends][process]", EVENT_BACKENDS) {
+ROLE_TEST_CASE("Event backends: a set undone by clear still releases the processes that were waiting",
+                   "[event][backends][process]", Event) {
   using E = typename TestType::Event;
   Shared<E> e;
   std::vector<pid_t> kids;
@@ -66,8 +66,8 @@ TEMPLATE_TEST_CASE("Event backends: a set undone by clear still releases the pro
   CHECK_FALSE(e->wait_for(1ms));  // a new wait is not released by that old set
 }
 
-TEMPLATE_TEST_CASE("Event backends: set and clear handoffs never strand a waiter", "[event][backends][process]",
-                   EVENT_BACKENDS) {
+ROLE_TEST_CASE("Event backends: set and clear handoffs never strand a waiter", "[event][backends][process]",
+                   Event) {
   using E = typename TestType::Event;
   struct S {
     E ping, pong;

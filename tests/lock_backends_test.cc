@@ -13,8 +13,8 @@ using namespace ipcsync;
 using namespace ipcsync::test;
 using namespace std::chrono_literals;
 
-TEMPLATE_TEST_CASE("Lock backends: a holder killed mid-critical-section is taken over and the next holder is told",
-                   "[lock][backends][process][robust]", ROBUST_BACKENDS) {
+BACKEND_TEST_CASE("Lock backends: a holder killed mid-critical-section is taken over and the next holder is told",
+                   "[lock][backends][process][robust]", ::ipcsync::test::RobustLockBackends) {
   using L = typename TestType::Lock;
   struct S {
     L lock;

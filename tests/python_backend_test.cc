@@ -7,14 +7,17 @@
 
 #include <signal.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <regex>
+#include <set>
 #include <sstream>
 #include <thread>
 
+#include "harness/backend_names.hpp"
 #include "harness/histogram.hpp"
 #include "harness/workload.hpp"
 #include "support.hpp"
@@ -76,6 +79,12 @@ TEST_CASE("python backend: mp_backend.py implements exactly the roles bench decl
   for (const auto& def : ipcsync::harness::Registry::get().all())
     if (!def.python_primitives.empty()) declared[def.name] = def.python_primitives;
   CHECK(script == declared);
+  // Together they are the python backend's row of the role table (harness::PythonBackend).
+  std::set<std::string> roles_run, roles_offered;
+  for (const auto& [name, roles] : script) roles_run.insert(roles.begin(), roles.end());
+  for (const auto& r : ipcsync::harness::role_table())
+    if (std::find(r.backends.begin(), r.backends.end(), "python") != r.backends.end()) roles_offered.insert(r.name);
+  CHECK(roles_run == roles_offered);
 }
 
 TEST_CASE("python backend: bucket_index matches LogHistogram::index", "[python]") {

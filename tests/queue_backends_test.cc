@@ -61,8 +61,8 @@ struct Mpmc {
 };
 }  // namespace
 
-TEMPLATE_TEST_CASE("Queue backends: FIFO with put_nowait and get_nowait raising queue_full and queue_empty",
-                   "[queue][backends][errors]", QUEUE_BACKENDS) {
+ROLE_TEST_CASE("Queue backends: FIFO with put_nowait and get_nowait raising queue_full and queue_empty",
+                   "[queue][backends][errors]", Queue) {
   using Q = typename TestType::template Queue<int, 3>;
   Shared<Q> q;
   CHECK(q->maxsize() == 3);
@@ -88,8 +88,8 @@ TEMPLATE_TEST_CASE("Queue backends: FIFO with put_nowait and get_nowait raising 
   CHECK(q->empty());
 }
 
-TEMPLATE_TEST_CASE("Queue backends: a run-time maxsize placed with bytes_for and create_at", "[queue][backends]",
-                   QUEUE_BACKENDS) {
+ROLE_TEST_CASE("Queue backends: a run-time maxsize placed with bytes_for and create_at", "[queue][backends]",
+                   Queue) {
   using Q = typename TestType::template Queue<double>;
   Owned<Q> q(5);
   CHECK(q->maxsize() == 5);
@@ -100,8 +100,8 @@ TEMPLATE_TEST_CASE("Queue backends: a run-time maxsize placed with bytes_for and
   CHECK_THROWS_AS(Q::create_at(mem, 0), std::invalid_argument);
 }
 
-TEMPLATE_TEST_CASE("Queue backends: timed put on a full queue and timed get on an empty one time out on time",
-                   "[queue][backends][timeout]", QUEUE_BACKENDS) {
+ROLE_TEST_CASE("Queue backends: timed put on a full queue and timed get on an empty one time out on time",
+                   "[queue][backends][timeout]", Queue) {
   using Q = typename TestType::template Queue<int, 1>;
   Shared<Q> q;
   for (auto timeout : {10ms, 50ms}) {
@@ -116,8 +116,8 @@ TEMPLATE_TEST_CASE("Queue backends: timed put on a full queue and timed get on a
   }
 }
 
-TEMPLATE_TEST_CASE("Queue backends: Python's put and get with block and timeout raise queue_full and queue_empty",
-                   "[queue][backends][errors]", QUEUE_BACKENDS) {
+ROLE_TEST_CASE("Queue backends: Python's put and get with block and timeout raise queue_full and queue_empty",
+                   "[queue][backends][errors]", Queue) {
   using Q = typename TestType::template Queue<int, 1>;
   Shared<Q> q;
   auto t0 = std::chrono::steady_clock::now();
@@ -134,8 +134,8 @@ TEMPLATE_TEST_CASE("Queue backends: Python's put and get with block and timeout 
   CHECK(q->get(false) == 3);
 }
 
-TEMPLATE_TEST_CASE("Queue backends: a blocked get wakes on a put from another process and a blocked put on a get",
-                   "[queue][backends][process]", QUEUE_BACKENDS) {
+ROLE_TEST_CASE("Queue backends: a blocked get wakes on a put from another process and a blocked put on a get",
+                   "[queue][backends][process]", Queue) {
   using Q = typename TestType::template Queue<uint64_t, 2>;
   Shared<Q> q;
   const pid_t getter = spawn_child([&] { return q->try_get_for(10s) == 42u ? 0 : 1; });
@@ -153,8 +153,8 @@ TEMPLATE_TEST_CASE("Queue backends: a blocked get wakes on a put from another pr
   CHECK(q->get() == 3);
 }
 
-TEMPLATE_TEST_CASE("Queue backends: close wakes blocked getters and putters with queue_closed and leaves items to drain",
-                   "[queue][backends][process][errors]", QUEUE_BACKENDS) {
+ROLE_TEST_CASE("Queue backends: close wakes blocked getters and putters with queue_closed and leaves items to drain",
+                   "[queue][backends][process][errors]", Queue) {
   using Q = typename TestType::template Queue<int, 2>;
   Shared<Q> q;
   std::vector<pid_t> getters;
@@ -198,8 +198,8 @@ TEMPLATE_TEST_CASE("Queue backends: close wakes blocked getters and putters with
   CHECK(q2->empty());
 }
 
-TEMPLATE_TEST_CASE("Queue backends: 3 producers and 3 consumers move every item exactly once in per-producer order",
-                   "[queue][backends][process]", QUEUE_BACKENDS) {
+ROLE_TEST_CASE("Queue backends: 3 producers and 3 consumers move every item exactly once in per-producer order",
+                   "[queue][backends][process]", Queue) {
   using S = Mpmc<typename TestType::template Queue<uint64_t, 8>>;
   Shared<S> s;
   std::vector<pid_t> kids;
@@ -236,8 +236,8 @@ TEMPLATE_TEST_CASE("Queue backends: 3 producers and 3 consumers move every item 
   CHECK(s->q.empty());
 }
 
-TEMPLATE_TEST_CASE("JoinableQueue backends: join waits for every task_done and an extra task_done throws over_release",
-                   "[joinable_queue][backends][errors]", JOINABLE_QUEUE_BACKENDS) {
+ROLE_TEST_CASE("JoinableQueue backends: join waits for every task_done and an extra task_done throws over_release",
+                   "[joinable_queue][backends][errors]", JoinableQueue) {
   using Q = typename TestType::template JoinableQueue<int, 4>;
   Shared<Q> q;
   CHECK(q->join_for(0ms));  // nothing put: returns at once
@@ -261,8 +261,8 @@ TEMPLATE_TEST_CASE("JoinableQueue backends: join waits for every task_done and a
   CHECK(q->unfinished() == 4);
 }
 
-TEMPLATE_TEST_CASE("JoinableQueue backends: join in another process returns only after the last task_done",
-                   "[joinable_queue][backends][process]", JOINABLE_QUEUE_BACKENDS) {
+ROLE_TEST_CASE("JoinableQueue backends: join in another process returns only after the last task_done",
+                   "[joinable_queue][backends][process]", JoinableQueue) {
   using Q = typename TestType::template JoinableQueue<int, 4>;
   struct S {
     Q q;

@@ -14,8 +14,8 @@ using namespace ipcsync;
 using namespace ipcsync::test;
 using namespace std::chrono_literals;
 
-TEMPLATE_TEST_CASE("RLock backends: nested acquires count depth and only the last release unlocks", "[rlock][backends]",
-                   RLOCK_BACKENDS) {
+ROLE_TEST_CASE("RLock backends: nested acquires count depth and only the last release unlocks", "[rlock][backends]",
+                   RLock) {
   using R = typename TestType::RLock;
   Shared<R> r;
   CHECK_FALSE(r->locked());
@@ -42,8 +42,8 @@ TEMPLATE_TEST_CASE("RLock backends: nested acquires count depth and only the las
   CHECK_FALSE(r->locked());
 }
 
-TEMPLATE_TEST_CASE("RLock backends: another process can neither take nor release a held RLock", "[rlock][backends][process]",
-                   RLOCK_BACKENDS) {
+ROLE_TEST_CASE("RLock backends: another process can neither take nor release a held RLock", "[rlock][backends][process]",
+                   RLock) {
   using R = typename TestType::RLock;
   Shared<R> r;
   REQUIRE(r->acquire());
@@ -70,8 +70,8 @@ TEMPLATE_TEST_CASE("RLock backends: another process can neither take nor release
   CHECK_FALSE(r->locked());
 }
 
-TEMPLATE_TEST_CASE("RLock backends: a timed acquire on an RLock held elsewhere times out on time",
-                   "[rlock][backends][timeout][process]", RLOCK_BACKENDS) {
+ROLE_TEST_CASE("RLock backends: a timed acquire on an RLock held elsewhere times out on time",
+                   "[rlock][backends][timeout][process]", RLock) {
   using R = typename TestType::RLock;
   Shared<R> r;
   Shared<std::atomic<int>> stage(0);
@@ -94,8 +94,8 @@ TEMPLATE_TEST_CASE("RLock backends: a timed acquire on an RLock held elsewhere t
   CHECK(join(child) == 0);
 }
 
-TEMPLATE_TEST_CASE("RLock backends: nested holders in several processes exclude each other", "[rlock][backends][process]",
-                   RLOCK_BACKENDS) {
+ROLE_TEST_CASE("RLock backends: nested holders in several processes exclude each other", "[rlock][backends][process]",
+                   RLock) {
   using R = typename TestType::RLock;
   struct S {
     R r;
@@ -120,8 +120,8 @@ TEMPLATE_TEST_CASE("RLock backends: nested holders in several processes exclude 
   CHECK_FALSE(s->r.locked());
 }
 
-TEMPLATE_TEST_CASE("RLock backends: a robust RLock held by a killed process is taken over and the new owner is told",
-                   "[rlock][backends][process][robust]", ROBUST_BACKENDS) {
+BACKEND_TEST_CASE("RLock backends: a robust RLock held by a killed process is taken over and the new owner is told",
+                   "[rlock][backends][process][robust]", ::ipcsync::test::RobustLockBackends) {
   using R = typename TestType::RLock;
   Shared<R> r;
   const pid_t holder = spawn_child([&]() -> int {

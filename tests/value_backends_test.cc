@@ -15,8 +15,8 @@ using namespace ipcsync;
 using namespace ipcsync::test;
 using namespace std::chrono_literals;
 
-TEMPLATE_TEST_CASE("Value backends: load and store and fetch_add and the locked helpers", "[value][backends]",
-                   VALUE_BACKENDS) {
+ROLE_TEST_CASE("Value backends: load and store and fetch_add and the locked helpers", "[value][backends]",
+                   Value) {
   using V = typename TestType::template Value<int64_t>;
   Shared<V> v(int64_t{5});
   CHECK(v->load() == 5);
@@ -38,8 +38,8 @@ TEMPLATE_TEST_CASE("Value backends: load and store and fetch_add and the locked 
   CHECK(zero->load() == 0);
 }
 
-TEMPLATE_TEST_CASE("Value backends: increments under get_lock in several processes are exact", "[value][backends][process]",
-                   VALUE_BACKENDS) {
+ROLE_TEST_CASE("Value backends: increments under get_lock in several processes are exact", "[value][backends][process]",
+                   Value) {
   using V = typename TestType::template Value<uint64_t>;
   Shared<V> v;
   constexpr int kProcs = 3, kOps = 3000;
@@ -67,7 +67,7 @@ TEMPLATE_TEST_CASE("Value backends: increments under get_lock in several process
   CHECK(v->load() == uint64_t{2} * kProcs * kOps);
 }
 
-TEMPLATE_TEST_CASE("Array backends: elements and bounds and slices", "[array][backends][errors]", ARRAY_BACKENDS) {
+ROLE_TEST_CASE("Array backends: elements and bounds and slices", "[array][backends][errors]", Array) {
   using A = typename TestType::template Array<int, 6>;
   Shared<A> a;
   CHECK(a->size() == 6);
@@ -87,8 +87,8 @@ TEMPLATE_TEST_CASE("Array backends: elements and bounds and slices", "[array][ba
   CHECK_FALSE(a->get_lock().locked());
 }
 
-TEMPLATE_TEST_CASE("Array backends: a run-time size placed with bytes_for and create_at", "[array][backends]",
-                   ARRAY_BACKENDS) {
+ROLE_TEST_CASE("Array backends: a run-time size placed with bytes_for and create_at", "[array][backends]",
+                   Array) {
   using A = typename TestType::template Array<double>;
   AnonymousRegion region(A::bytes_for(100));
   A* a = A::create_at(region.data(), 100);
@@ -100,8 +100,8 @@ TEMPLATE_TEST_CASE("Array backends: a run-time size placed with bytes_for and cr
   std::destroy_at(a);
 }
 
-TEMPLATE_TEST_CASE("Array backends: a histogram filled by several processes under get_lock sums to the ops",
-                   "[array][backends][process]", ARRAY_BACKENDS) {
+ROLE_TEST_CASE("Array backends: a histogram filled by several processes under get_lock sums to the ops",
+                   "[array][backends][process]", Array) {
   using A = typename TestType::template Array<uint64_t, 8>;
   Shared<A> a;
   constexpr int kProcs = 3, kOps = 2000;

@@ -95,13 +95,13 @@ Instance make_array_histogram() {
   return in;
 }
 
+// The roles it drives, declared once (WorkloadDef::primitives and the factory's dispatch).
+using DrivenRoles = WorkloadRoles<roles::Array>;
+
 std::optional<Instance> make(const std::string& primitive, const std::string& backend) {
-  std::optional<Instance> out;
-  with_backend(backend, [&]<class B>() {
-    if constexpr (requires { typename B::template Array<uint64_t, kMaxBins>; })
-      if (primitive == "array") out = make_array_histogram<typename B::template Array<uint64_t, kMaxBins>>();
+  return DrivenRoles::make(primitive, backend, []<class R, class B>() {
+    return make_array_histogram<roles::Array::type<B, uint64_t, kMaxBins>>();
   });
-  return out;
 }
 
 // Built field by field, so fields WorkloadDef gains later keep their defaults.
@@ -109,7 +109,7 @@ IPCSYNC_WORKLOAD([] {
   WorkloadDef d;
   d.name = "array_histogram";
   d.description = "N processes increment random bins of one shared Array under its get_lock() (bins sum to ops)";
-  d.primitives = {"array"};
+  d.primitives = DrivenRoles::names();
   d.default_for = {"array"};
   d.params = {{"bins", "histogram bins (Array elements)", 16, 1, static_cast<int64_t>(kMaxBins)},
               {"atomic", "1: lock-free fetch_add instead of the lock (Python's lock=False, made safe)", 0, 0, 1},

@@ -149,13 +149,13 @@ Instance make_barrier_rounds() {
   return in;
 }
 
+// The roles it drives, declared once (WorkloadDef::primitives and the factory's dispatch).
+using DrivenRoles = WorkloadRoles<roles::Barrier>;
+
 std::optional<Instance> make(const std::string& primitive, const std::string& backend) {
-  std::optional<Instance> out;
-  with_backend(backend, [&]<class B>() {
-    if constexpr (requires { typename B::Barrier; })
-      if (primitive == "barrier") out = make_barrier_rounds<typename B::Barrier>();
+  return DrivenRoles::make(primitive, backend, []<class R, class B>() {
+    return make_barrier_rounds<roles::type_of<R, B>>();
   });
-  return out;
 }
 
 // Built field by field, so fields WorkloadDef gains later keep their defaults.
@@ -163,7 +163,7 @@ IPCSYNC_WORKLOAD([] {
   WorkloadDef d;
   d.name = "barrier_rounds";
   d.description = "N processes do jittered work then meet at a Barrier, round after round (phase invariant checked)";
-  d.primitives = {"barrier"};
+  d.primitives = DrivenRoles::names();
   d.default_for = {"barrier"};
   d.params = {{"work_ns", "mean busy work per process per round (ns), jittered 50%..150%", 0, 0, 1'000'000'000}};
   d.python_primitives = {"barrier"};

@@ -397,29 +397,20 @@ Instance make_bounded_buffer() {
   return in;
 }
 
+// The roles it drives, declared once (WorkloadDef::primitives and the factory's dispatch).
+using DrivenRoles = WorkloadRoles<roles::Semaphore, roles::Condition, roles::Queue, roles::JoinableQueue>;
+
 std::optional<Instance> make(const std::string& primitive, const std::string& backend) {
-  std::optional<Instance> out;
-  with_backend(backend, [&]<class B>() {
-    if (primitive == "semaphore") {
-      if constexpr (requires {
-                      typename B::Semaphore;
-                      typename B::Lock;
-                    })
-        out = make_bounded_buffer<SemaphoreFamily<B>>();
-    } else if (primitive == "condition") {
-      if constexpr (requires {
-                      typename B::Lock;
-                      typename B::Condition;
-                    })
-        out = make_bounded_buffer<ConditionFamily<B>>();
-    } else if (primitive == "queue") {
-      if constexpr (requires { typename B::template Queue<Item<64>>; }) out = make_bounded_buffer<QueueFamily<B>>();
-    } else if (primitive == "joinable_queue") {
-      if constexpr (requires { typename B::template JoinableQueue<Item<64>>; })
-        out = make_bounded_buffer<JoinableFamily<B>>();
-    }
+  return DrivenRoles::make(primitive, backend, []<class R, class B>() {
+    if constexpr (std::is_same_v<R, roles::Semaphore>)
+      return make_bounded_buffer<SemaphoreFamily<B>>();
+    else if constexpr (std::is_same_v<R, roles::Condition>)
+      return make_bounded_buffer<ConditionFamily<B>>();
+    else if constexpr (std::is_same_v<R, roles::Queue>)
+      return make_bounded_buffer<QueueFamily<B>>();
+    else
+      return make_bounded_buffer<JoinableFamily<B>>();
   });
-  return out;
 }
 
 std::string validate(const RunConfig& c) {
@@ -443,7 +434,7 @@ std::string validate(const RunConfig& c) {
 IPCSYNC_WORKLOAD(WorkloadDef{
     .name = "bounded_buffer",
     .description = "P producers and C consumers pass numbered items through a bounded buffer (semaphore pair, condition, queue or joinable queue)",
-    .primitives = {"semaphore", "condition", "queue", "joinable_queue"},
+    .primitives = DrivenRoles::names(),
     .default_for = {},
     .params = {{"producers", "producer processes (0: half of --procs, or --procs minus --consumers)", 0, 0, kMaxWorkers},
                {"consumers", "consumer processes (0: --procs minus the producers)", 0, 0, kMaxWorkers},

@@ -119,24 +119,19 @@ Instance make_cinema() {
   return in;
 }
 
+// The roles it drives, declared once (WorkloadDef::primitives and the factory's dispatch).
+using DrivenRoles = WorkloadRoles<roles::Semaphore, roles::BoundedSemaphore>;
+
 std::optional<Instance> make(const std::string& primitive, const std::string& backend) {
-  std::optional<Instance> out;
-  with_backend(backend, [&]<class B>() {
-    if (primitive == "semaphore") {
-      if constexpr (requires(typename B::Semaphore& s) { s.try_acquire(); })
-        out = make_cinema<typename B::Semaphore>();
-    } else if (primitive == "bounded_semaphore") {
-      if constexpr (requires(typename B::BoundedSemaphore& s) { s.try_acquire(); })
-        out = make_cinema<typename B::BoundedSemaphore>();
-    }
+  return DrivenRoles::make(primitive, backend, []<class R, class B>() {
+    return make_cinema<roles::type_of<R, B>>();
   });
-  return out;
 }
 
 IPCSYNC_WORKLOAD(WorkloadDef{
     .name = "cinema",
     .description = "Customers book 1..party seats of a hall guarded by a Semaphore of --seats permits, hold them, cancel (never oversold)",
-    .primitives = {"semaphore", "bounded_semaphore"},
+    .primitives = DrivenRoles::names(),
     .default_for = {},
     .params = {{"seats", "seats in the hall (the semaphore's permits)", 8, 1, kMaxSeats},
                {"party", "a customer books 1..party seats at once", 4, 1, 64},

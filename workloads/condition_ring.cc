@@ -112,13 +112,13 @@ Instance make_condition_ring() {
   return in;
 }
 
+// The roles it drives, declared once (WorkloadDef::primitives and the factory's dispatch).
+using DrivenRoles = WorkloadRoles<roles::Condition>;
+
 std::optional<Instance> make(const std::string& primitive, const std::string& backend) {
-  std::optional<Instance> out;
-  with_backend(backend, [&]<class B>() {
-    if constexpr (requires { typename B::Condition; })
-      if (primitive == "condition") out = make_condition_ring<typename B::Lock, typename B::Condition>();
+  return DrivenRoles::make(primitive, backend, []<class R, class B>() {
+    return make_condition_ring<typename B::Lock, roles::type_of<R, B>>();
   });
-  return out;
 }
 
 // Built field by field, so fields WorkloadDef gains later keep their defaults.
@@ -126,7 +126,7 @@ IPCSYNC_WORKLOAD([] {
   WorkloadDef d;
   d.name = "condition_ring";
   d.description = "N processes pass a token around a ring, each waiting on its own Condition for its turn";
-  d.primitives = {"condition"};
+  d.primitives = DrivenRoles::names();
   d.default_for = {"condition"};
   d.params = {};
   d.python_primitives = {"condition"};

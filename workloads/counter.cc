@@ -100,22 +100,19 @@ Instance make_counter() {
   return in;
 }
 
+// The roles it drives, declared once (WorkloadDef::primitives and the factory's dispatch).
+using DrivenRoles = WorkloadRoles<roles::Lock, roles::Semaphore>;
+
 std::optional<Instance> make(const std::string& primitive, const std::string& backend) {
-  std::optional<Instance> out;
-  with_backend(backend, [&]<class B>() {
-    if (primitive == "lock") {
-      if constexpr (requires { typename B::Lock; }) out = make_counter<typename B::Lock>();
-    } else if (primitive == "semaphore") {
-      if constexpr (requires { typename B::Semaphore; }) out = make_counter<typename B::Semaphore>();
-    }
+  return DrivenRoles::make(primitive, backend, []<class R, class B>() {
+    return make_counter<roles::type_of<R, B>>();
   });
-  return out;
 }
 
 IPCSYNC_WORKLOAD(WorkloadDef{
     .name = "counter",
     .description = "N processes increment one shared counter under the primitive (acquire, ++, release)",
-    .primitives = {"lock", "semaphore"},
+    .primitives = DrivenRoles::names(),
     .default_for = {"lock", "semaphore"},
     .params = {{"cs_ns", "busy work inside the critical section (ns)", 0, 0, 1'000'000'000},
                {"think_ns", "busy work outside the critical section (ns)", 0, 0, 1'000'000'000}},

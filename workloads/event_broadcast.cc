@@ -183,20 +183,16 @@ Instance make_event_broadcast() {
   return in;
 }
 
+// The roles it drives, declared once (WorkloadDef::primitives and the factory's dispatch).
+using DrivenRoles = WorkloadRoles<roles::Event, roles::Condition>;
+
 std::optional<Instance> make(const std::string& primitive, const std::string& backend) {
-  std::optional<Instance> out;
-  with_backend(backend, [&]<class B>() {
-    if (primitive == "event") {
-      if constexpr (requires { typename B::Event; }) out = make_event_broadcast<EventCast<typename B::Event>>();
-    } else if (primitive == "condition") {
-      if constexpr (requires {
-                      typename B::Lock;
-                      typename B::Condition;
-                    })
-        out = make_event_broadcast<ConditionCast<typename B::Lock, typename B::Condition>>();
-    }
+  return DrivenRoles::make(primitive, backend, []<class R, class B>() {
+    if constexpr (std::is_same_v<R, roles::Event>)
+      return make_event_broadcast<EventCast<typename B::Event>>();
+    else
+      return make_event_broadcast<ConditionCast<typename B::Lock, typename B::Condition>>();
   });
-  return out;
 }
 
 // Built field by field, so fields WorkloadDef gains later keep their defaults.
@@ -204,7 +200,7 @@ IPCSYNC_WORKLOAD([] {
   WorkloadDef d;
   d.name = "event_broadcast";
   d.description = "One process sets an Event (or notify_all()s a Condition), N waiting processes wake and acknowledge; wake-up latency per round";
-  d.primitives = {"event", "condition"};
+  d.primitives = DrivenRoles::names();
   d.default_for = {"event"};
   d.params = {{"waiters", "listeners per broadcaster; --procs must be a multiple of waiters+1 (0: all but one)", 0, 0, 1023}};
   d.python_primitives = {"event"};

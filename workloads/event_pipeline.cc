@@ -134,19 +134,19 @@ Instance make_event_pipeline() {
   return in;
 }
 
+// The roles it drives, declared once (WorkloadDef::primitives and the factory's dispatch).
+using DrivenRoles = WorkloadRoles<roles::Event>;
+
 std::optional<Instance> make(const std::string& primitive, const std::string& backend) {
-  std::optional<Instance> out;
-  with_backend(backend, [&]<class B>() {
-    if constexpr (requires { typename B::Event; })
-      if (primitive == "event") out = make_event_pipeline<typename B::Event>();
+  return DrivenRoles::make(primitive, backend, []<class R, class B>() {
+    return make_event_pipeline<roles::type_of<R, B>>();
   });
-  return out;
 }
 
 IPCSYNC_WORKLOAD(WorkloadDef{
     .name = "event_pipeline",
     .description = "A pipeline of one stage per process (A -> B -> C ...) handing numbered items along with Event pairs, in order",
-    .primitives = {"event"},
+    .primitives = DrivenRoles::names(),
     .default_for = {},
     .params = {{"work_ns", "busy work per item at every stage (ns)", 0, 0, 1'000'000'000}},
     .python_primitives = {},

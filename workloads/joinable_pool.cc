@@ -132,13 +132,13 @@ Instance make_joinable_pool() {
   return in;
 }
 
+// The roles it drives, declared once (WorkloadDef::primitives and the factory's dispatch).
+using DrivenRoles = WorkloadRoles<roles::JoinableQueue>;
+
 std::optional<Instance> make(const std::string& primitive, const std::string& backend) {
-  std::optional<Instance> out;
-  with_backend(backend, [&]<class B>() {
-    if constexpr (requires { typename B::template JoinableQueue<Task>; })
-      if (primitive == "joinable_queue") out = make_joinable_pool<typename B::template JoinableQueue<Task>>();
+  return DrivenRoles::make(primitive, backend, []<class R, class B>() {
+    return make_joinable_pool<roles::JoinableQueue::type<B, Task>>();
   });
-  return out;
 }
 
 // Built field by field, so fields WorkloadDef gains later keep their defaults.
@@ -146,7 +146,7 @@ IPCSYNC_WORKLOAD([] {
   WorkloadDef d;
   d.name = "joinable_pool";
   d.description = "A master puts batches of tasks into a JoinableQueue and join()s; N-1 workers get and task_done()";
-  d.primitives = {"joinable_queue"};
+  d.primitives = DrivenRoles::names();
   d.default_for = {"joinable_queue"};
   d.params = {{"capacity", "queue maxsize (cells; the default fits POSIX mqueue's default msg_max of 10)", 8, 1, kMaxCapacity},
               {"batch", "tasks the master puts before each join()", 8, 1, 1'000'000}};

@@ -204,22 +204,19 @@ Instance make_log_writer() {
   return in;
 }
 
+// The roles it drives, declared once (WorkloadDef::primitives and the factory's dispatch).
+using DrivenRoles = WorkloadRoles<roles::Lock, roles::Semaphore>;
+
 std::optional<Instance> make(const std::string& primitive, const std::string& backend) {
-  std::optional<Instance> out;
-  with_backend(backend, [&]<class B>() {
-    if (primitive == "lock") {
-      if constexpr (requires { typename B::Lock; }) out = make_log_writer<typename B::Lock>();
-    } else if (primitive == "semaphore") {
-      if constexpr (requires { typename B::Semaphore; }) out = make_log_writer<typename B::Semaphore>();
-    }
+  return DrivenRoles::make(primitive, backend, []<class R, class B>() {
+    return make_log_writer<roles::type_of<R, B>>();
   });
-  return out;
 }
 
 IPCSYNC_WORKLOAD(WorkloadDef{
     .name = "log_writer",
     .description = "N processes append self-checking lines to one temporary file, each line written in pieces under the primitive",
-    .primitives = {"lock", "semaphore"},
+    .primitives = DrivenRoles::names(),
     .default_for = {},
     .params = {{"line_bytes", "bytes per log line, newline included", 80, kMinLine, kMaxLine},
                {"think_ns", "busy work outside the critical section (ns)", 0, 0, 1'000'000'000}},

@@ -253,33 +253,24 @@ Instance make_phased_barrier() {
   return in;
 }
 
+// The roles it drives, declared once (WorkloadDef::primitives and the factory's dispatch).
+using DrivenRoles = WorkloadRoles<roles::Barrier, roles::Condition, roles::Event>;
+
 std::optional<Instance> make(const std::string& primitive, const std::string& backend) {
-  std::optional<Instance> out;
-  with_backend(backend, [&]<class B>() {
-    if (primitive == "barrier") {
-      if constexpr (requires(typename B::Barrier& b) { b.wait([] {}); })
-        out = make_phased_barrier<RoleBarrier<typename B::Barrier>>();
-    } else if (primitive == "condition") {
-      if constexpr (requires {
-                      typename B::Lock;
-                      typename B::Condition;
-                    })
-        out = make_phased_barrier<ConditionBarrier<typename B::Lock, typename B::Condition>>();
-    } else if (primitive == "event") {
-      if constexpr (requires {
-                      typename B::Lock;
-                      typename B::Event;
-                    })
-        out = make_phased_barrier<EventBarrier<typename B::Lock, typename B::Event>>();
-    }
+  return DrivenRoles::make(primitive, backend, []<class R, class B>() {
+    if constexpr (std::is_same_v<R, roles::Barrier>)
+      return make_phased_barrier<RoleBarrier<typename B::Barrier>>();
+    else if constexpr (std::is_same_v<R, roles::Condition>)
+      return make_phased_barrier<ConditionBarrier<typename B::Lock, typename B::Condition>>();
+    else
+      return make_phased_barrier<EventBarrier<typename B::Lock, typename B::Event>>();
   });
-  return out;
 }
 
 IPCSYNC_WORKLOAD(WorkloadDef{
     .name = "phased_barrier",
     .description = "N processes work in phases separated by a barrier (Barrier, or built from Condition or Event); phase invariant, round time and skew",
-    .primitives = {"barrier", "condition", "event"},
+    .primitives = DrivenRoles::names(),
     .default_for = {},
     .params = {{"phases", "measured phases to run, then stop (0: until --duration ends)", 0, 0, 1'000'000'000},
                {"work_ns", "mean busy work per process per phase (ns), jittered 50%..150%", 1000, 0, 1'000'000'000}},

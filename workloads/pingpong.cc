@@ -232,29 +232,30 @@ Instance make_pingpong() {
   return in;
 }
 
+// The roles it drives, declared once (WorkloadDef::primitives and the factory's dispatch), and
+// the cache-line floor, which is no role: a plain line, native only.
+using DrivenRoles = WorkloadRoles<roles::Semaphore, roles::Event, roles::Condition>;
+
 std::optional<Instance> make(const std::string& primitive, const std::string& backend) {
-  std::optional<Instance> out;
-  if (primitive == "cacheline") {
-    if (backend == "native") out = make_pingpong<CachelineMsg>();
-    return out;
-  }
-  with_backend(backend, [&]<class B>() {
-    if (primitive == "semaphore") {
-      if constexpr (requires { typename B::Semaphore; }) out = make_pingpong<SemaphoreMsg<typename B::Semaphore>>();
-    } else if (primitive == "event") {
-      if constexpr (requires { typename B::Event; }) out = make_pingpong<EventMsg<typename B::Event>>();
-    } else if (primitive == "condition") {
-      if constexpr (requires { typename B::Condition; })
-        out = make_pingpong<ConditionMsg<typename B::Lock, typename B::Condition>>();
-    }
+  if (primitive == "cacheline") return backend == "native" ? std::optional(make_pingpong<CachelineMsg>()) : std::nullopt;
+  return DrivenRoles::make(primitive, backend, []<class R, class B>() {
+    if constexpr (std::is_same_v<R, roles::Semaphore>)
+      return make_pingpong<SemaphoreMsg<typename B::Semaphore>>();
+    else if constexpr (std::is_same_v<R, roles::Event>)
+      return make_pingpong<EventMsg<typename B::Event>>();
+    else
+      return make_pingpong<ConditionMsg<typename B::Lock, typename B::Condition>>();
   });
-  return out;
 }
 
 IPCSYNC_WORKLOAD(WorkloadDef{
     .name = "pingpong",
     .description = "Pairs of processes bounce a message: round trip and one-way wake-up, with the cache-line floor",
-    .primitives = {"cacheline", "semaphore", "event", "condition"},
+    .primitives = [] {
+      auto p = DrivenRoles::names();
+      p.insert(p.begin(), "cacheline");
+      return p;
+    }(),
     .default_for = {"cacheline"},
     .params = {},
     .python_primitives = {"semaphore", "event", "condition"},

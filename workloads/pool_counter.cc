@@ -79,13 +79,13 @@ Instance make_pool_counter() {
   return in;
 }
 
+// The roles it drives, declared once (WorkloadDef::primitives and the factory's dispatch).
+using DrivenRoles = WorkloadRoles<roles::BoundedSemaphore>;
+
 std::optional<Instance> make(const std::string& primitive, const std::string& backend) {
-  std::optional<Instance> out;
-  with_backend(backend, [&]<class B>() {
-    if constexpr (requires { typename B::BoundedSemaphore; })
-      if (primitive == "bounded_semaphore") out = make_pool_counter<typename B::BoundedSemaphore>();
+  return DrivenRoles::make(primitive, backend, []<class R, class B>() {
+    return make_pool_counter<roles::type_of<R, B>>();
   });
-  return out;
 }
 
 // Built field by field, so fields WorkloadDef gains later keep their defaults.
@@ -93,7 +93,7 @@ IPCSYNC_WORKLOAD([] {
   WorkloadDef d;
   d.name = "pool_counter";
   d.description = "N processes share K permits of a bounded semaphore and count their uses (the guide's pool)";
-  d.primitives = {"bounded_semaphore"};
+  d.primitives = DrivenRoles::names();
   d.default_for = {"bounded_semaphore"};
   d.params = {{"permits", "permits in the pool (K); 1 makes it a mutex", 1, 1, 1'000'000},
               {"cs_ns", "busy work inside the critical section (ns)", 0, 0, 1'000'000'000},

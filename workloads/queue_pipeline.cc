@@ -197,13 +197,13 @@ Instance make_queue_pipeline() {
   return in;
 }
 
+// The roles it drives, declared once (WorkloadDef::primitives and the factory's dispatch).
+using DrivenRoles = WorkloadRoles<roles::Queue>;
+
 std::optional<Instance> make(const std::string& primitive, const std::string& backend) {
-  std::optional<Instance> out;
-  with_backend(backend, [&]<class B>() {
-    if constexpr (requires { typename B::template Queue<Item>; })
-      if (primitive == "queue") out = make_queue_pipeline<typename B::template Queue<Item>>();
+  return DrivenRoles::make(primitive, backend, []<class R, class B>() {
+    return make_queue_pipeline<roles::Queue::type<B, Item>>();
   });
-  return out;
 }
 
 // Built field by field, so fields WorkloadDef gains later keep their defaults.
@@ -211,7 +211,7 @@ IPCSYNC_WORKLOAD([] {
   WorkloadDef d;
   d.name = "queue_pipeline";
   d.description = "P producers put numbered items into a bounded Queue, C consumers get them until it is closed";
-  d.primitives = {"queue"};
+  d.primitives = DrivenRoles::names();
   d.default_for = {"queue"};
   d.params = {{"capacity", "queue maxsize (cells; the default fits POSIX mqueue's default msg_max of 10)", 8, 1, kMaxCapacity},
               {"producers", "producer processes (0: half of --procs)", 0, 0, kMaxWorkers},

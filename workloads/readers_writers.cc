@@ -139,22 +139,19 @@ Instance make_readers_writers() {
   return in;
 }
 
+// The roles it drives, declared once (WorkloadDef::primitives and the factory's dispatch).
+using DrivenRoles = WorkloadRoles<roles::Condition>;
+
 std::optional<Instance> make(const std::string& primitive, const std::string& backend) {
-  std::optional<Instance> out;
-  with_backend(backend, [&]<class B>() {
-    if constexpr (requires {
-                    typename B::Lock;
-                    typename B::Condition;
-                  })
-      if (primitive == "condition") out = make_readers_writers<typename B::Lock, typename B::Condition>();
+  return DrivenRoles::make(primitive, backend, []<class R, class B>() {
+    return make_readers_writers<typename B::Lock, roles::type_of<R, B>>();
   });
-  return out;
 }
 
 IPCSYNC_WORKLOAD(WorkloadDef{
     .name = "readers_writers",
     .description = "Readers share, a writer is alone: a readers-writers lock from one Lock and two Conditions (writers first)",
-    .primitives = {"condition"},
+    .primitives = DrivenRoles::names(),
     .default_for = {},
     .params = {{"write_pct", "percentage of ops that write", 10, 0, 100},
                {"cs_ns", "busy work inside the critical section (ns)", 200, 0, 1'000'000'000},

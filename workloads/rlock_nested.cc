@@ -60,13 +60,13 @@ Instance make_rlock_nested() {
   return in;
 }
 
+// The roles it drives, declared once (WorkloadDef::primitives and the factory's dispatch).
+using DrivenRoles = WorkloadRoles<roles::RLock>;
+
 std::optional<Instance> make(const std::string& primitive, const std::string& backend) {
-  std::optional<Instance> out;
-  with_backend(backend, [&]<class B>() {
-    if constexpr (requires { typename B::RLock; })
-      if (primitive == "rlock") out = make_rlock_nested<typename B::RLock>();
+  return DrivenRoles::make(primitive, backend, []<class R, class B>() {
+    return make_rlock_nested<roles::type_of<R, B>>();
   });
-  return out;
 }
 
 // Built field by field, so fields WorkloadDef gains later keep their defaults.
@@ -74,7 +74,7 @@ IPCSYNC_WORKLOAD([] {
   WorkloadDef d;
   d.name = "rlock_nested";
   d.description = "N processes increment a shared counter holding one RLock acquired --depth times (nested)";
-  d.primitives = {"rlock"};
+  d.primitives = DrivenRoles::names();
   d.default_for = {"rlock"};
   d.params = {{"depth", "how many times each op acquires the RLock before releasing it as often", 2, 1, 64},
               {"cs_ns", "busy work inside the critical section (ns)", 0, 0, 1'000'000'000},

@@ -111,19 +111,19 @@ Instance make_thermometer() {
   return in;
 }
 
+// The roles it drives, declared once (WorkloadDef::primitives and the factory's dispatch).
+using DrivenRoles = WorkloadRoles<roles::Value>;
+
 std::optional<Instance> make(const std::string& primitive, const std::string& backend) {
-  std::optional<Instance> out;
-  with_backend(backend, [&]<class B>() {
-    if constexpr (requires { typename B::template Value<int64_t>; })
-      if (primitive == "value") out = make_thermometer<typename B::template Value<int64_t>>();
+  return DrivenRoles::make(primitive, backend, []<class R, class B>() {
+    return make_thermometer<roles::Value::type<B, int64_t>>();
   });
-  return out;
 }
 
 IPCSYNC_WORKLOAD(WorkloadDef{
     .name = "thermometer",
     .description = "Sensors update current, min and max temperature Values under their get_lock(); a display checks min <= current <= max",
-    .primitives = {"value"},
+    .primitives = DrivenRoles::names(),
     .default_for = {},
     .params = {{"cs_ns", "busy work inside the critical section (ns)", 0, 0, 1'000'000'000},
                {"think_ns", "busy work outside the critical section (ns)", 0, 0, 1'000'000'000}},

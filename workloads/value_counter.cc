@@ -53,13 +53,13 @@ Instance make_value_counter() {
   return in;
 }
 
+// The roles it drives, declared once (WorkloadDef::primitives and the factory's dispatch).
+using DrivenRoles = WorkloadRoles<roles::Value>;
+
 std::optional<Instance> make(const std::string& primitive, const std::string& backend) {
-  std::optional<Instance> out;
-  with_backend(backend, [&]<class B>() {
-    if constexpr (requires { typename B::template Value<uint64_t>; })
-      if (primitive == "value") out = make_value_counter<typename B::template Value<uint64_t>>();
+  return DrivenRoles::make(primitive, backend, []<class R, class B>() {
+    return make_value_counter<roles::Value::type<B, uint64_t>>();
   });
-  return out;
 }
 
 // Built field by field, so fields WorkloadDef gains later keep their defaults.
@@ -67,7 +67,7 @@ IPCSYNC_WORKLOAD([] {
   WorkloadDef d;
   d.name = "value_counter";
   d.description = "N processes increment one shared Value under its get_lock() (or atomically with --atomic 1)";
-  d.primitives = {"value"};
+  d.primitives = DrivenRoles::names();
   d.default_for = {"value"};
   d.params = {{"atomic", "1: lock-free fetch_add instead of the lock (Python's lock=False, made safe)", 0, 0, 1},
               {"cs_ns", "busy work inside the critical section (ns)", 0, 0, 1'000'000'000},
