@@ -42,6 +42,70 @@ std::string flag_of(const std::string& param) {
   return f;
 }
 
+// A workload parameter is declared by each workload that has it (ParamSpec), with that
+// workload's own help, default and range; the flag is one for all of them. param_uses(name):
+// every workload's declaration of `name`, in registry order.
+std::vector<std::pair<const WorkloadDef*, const ParamSpec*>> param_uses(const std::string& name) {
+  std::vector<std::pair<const WorkloadDef*, const ParamSpec*>> out;
+  for (const auto& d : Registry::get().all())
+    for (const auto& p : d.params)
+      if (p.name == name) out.emplace_back(&d, &p);
+  return out;
+}
+
+std::string range_text(const ParamSpec& p) {
+  return std::to_string(p.min) + ".." + (p.max == INT64_MAX ? std::string("") : std::to_string(p.max));
+}
+
+// param_help(name): the flag's --help text, true for every workload that has it: the help text
+// (a workload that words it differently is named with its own), then each default and range
+// with the workloads it holds for, e.g. "default 0 (counter, value_counter), 1000 (cinema)".
+std::string param_help(const std::string& name) {
+  const auto uses = param_uses(name);
+  auto grouped = [&](auto key) {
+    std::vector<std::pair<std::string, std::vector<std::string>>> groups;  // value -> workloads, first-seen order
+    for (const auto& [d, p] : uses) {
+      const std::string k = key(*p);
+      auto it = std::find_if(groups.begin(), groups.end(), [&](const auto& g) { return g.first == k; });
+      if (it == groups.end()) groups.push_back({k, {d->name}});
+      else it->second.push_back(d->name);
+    }
+    return groups;
+  };
+  auto listed = [&](const auto& groups, const std::string& sep) {
+    std::string t;
+    for (const auto& [value, ws] : groups) {
+      if (!t.empty()) t += sep;
+      t += value;
+      if (groups.size() > 1) t += " (" + join(ws) + ")";
+    }
+    return t;
+  };
+  auto helps = grouped([](const ParamSpec& p) { return p.help; });
+  std::stable_sort(helps.begin(), helps.end(), [](const auto& a, const auto& b) { return a.second.size() > b.second.size(); });
+  // The wording most workloads share comes first, unnamed when several share it; every other
+  // wording is named with its workloads.
+  const bool shared = helps.size() == 1 || helps[0].second.size() > 1;
+  std::string text = shared ? helps[0].first : join(helps[0].second) + ": " + helps[0].first;
+  for (std::size_t i = 1; i < helps.size(); ++i) text += "; " + join(helps[i].second) + ": " + helps[i].first;
+  text += ". Default " + listed(grouped([](const ParamSpec& p) { return std::to_string(p.def); }), ", ");
+  text += "; range " + listed(grouped([](const ParamSpec& p) { return range_text(p); }), ", ");
+  if (uses.size() > 1 || helps.size() == 1) text += "; workloads: " + [&] {
+    std::vector<std::string> ws;
+    for (const auto& [d, p] : uses) ws.push_back(d->name);
+    return join(ws);
+  }();
+  return text;
+}
+
+// loosest_range(name): what any workload accepts for `name`; each run is then held to its own
+// workload's range when the plan is made.
+std::pair<int64_t, int64_t> loosest_range(const std::string& name) {
+  int64_t lo = INT64_MAX, hi = INT64_MIN;
+  for (const auto& [d, p] : param_uses(name)) lo = std::min(lo, p->min), hi = std::max(hi, p->max);
+  return {lo, hi};
+}
+
 bool parse_i64(const std::string& t, int64_t& v) {
   if (t.empty()) return false;
   auto [p, ec] = std::from_chars(t.data(), t.data() + t.size(), v);
@@ -206,9 +270,7 @@ Options parse_options(int argc, char** argv) {
   std::set<std::string> seen;
   for (const auto& d : Registry::get().all())
     for (const auto& p : d.params)
-      if (seen.insert(p.name).second)
-        app.add_option(flag_of(p.name), param_text[p.name],
-                       p.help + " [" + std::to_string(p.def) + "] (" + d.name + ")");
+      if (seen.insert(p.name).second) app.add_option(flag_of(p.name), param_text[p.name], param_help(p.name));
 
   try {
     app.parse(argc, argv);
@@ -326,11 +388,8 @@ Options parse_options(int argc, char** argv) {
     if (!procs.empty()) times(count_int_list("--procs", procs, 1, kMaxWorkers));
     for (const auto& [name, text] : param_text) {
       if (text.empty()) continue;
-      const ParamSpec* spec = nullptr;
-      for (const auto& d : Registry::get().all())
-        for (const auto& p : d.params)
-          if (p.name == name) spec = &p;
-      times(count_int_list(flag_of(name), text, spec->min, spec->max));
+      const auto [lo, hi] = loosest_range(name);
+      times(count_int_list(flag_of(name), text, lo, hi));
     }
     {
       const auto r = parse_int_list("--repeat", repeat, 1, 1000);
@@ -368,11 +427,8 @@ Options parse_options(int argc, char** argv) {
     throw usage_error("--format: unknown format '" + o.format + "' (accepted: table, csv, json)");
   for (const auto& [name, text] : param_text) {
     if (text.empty()) continue;
-    const ParamSpec* spec = nullptr;
-    for (const auto& d : Registry::get().all())
-      for (const auto& p : d.params)
-        if (p.name == name) spec = &p;
-    o.params[name] = parse_int_list(flag_of(name), text, spec->min, spec->max);
+    const auto [lo, hi] = loosest_range(name);
+    o.params[name] = parse_int_list(flag_of(name), text, lo, hi);
   }
   return o;
 }
@@ -445,10 +501,16 @@ std::vector<PlanItem> expand(const Options& o, const Topology& topo) {
         backends.push_back(b);
       }
     }
-    // Cartesian product of the workload's parameters (defaults where not given).
+    // Cartesian product of the workload's parameters (defaults where not given), each value
+    // within this workload's own range.
     std::vector<std::map<std::string, int64_t>> combos{{}};
     for (const auto& spec : def->params) {
       auto it = o.params.find(spec.name);
+      if (it != o.params.end())
+        for (int64_t v : it->second)
+          if (v < spec.min || v > spec.max)
+            throw usage_error(flag_of(spec.name) + ": " + std::to_string(v) + " is out of range for workload " +
+                              def->name + " (" + range_text(spec) + ")");
       const std::vector<int64_t> vals = it == o.params.end() ? std::vector<int64_t>{spec.def} : it->second;
       std::vector<std::map<std::string, int64_t>> next;
       for (const auto& c : combos)
@@ -572,7 +634,8 @@ std::string list_text() {
     std::size_t flag_w = d.has_unsafe ? 8 + 2 : 0;
     for (const auto& p : d.params) flag_w = std::max(flag_w, flag_of(p.name).size() + 2);
     for (const auto& p : d.params)
-      s << "      " << pad(flag_of(p.name), flag_w) << p.help << " (default " << p.def << ")\n";
+      s << "      " << pad(flag_of(p.name), flag_w) << p.help << " (default " << p.def << ", range " << range_text(p)
+        << ")\n";
     if (d.has_unsafe) s << "      " << pad("--unsafe", flag_w) << "drop the synchronization and report what is lost\n";
     if (!d.faults.empty()) s << "      faults (--inject-fault, tests only): " << join(d.faults) << "\n";
   }
@@ -599,7 +662,8 @@ std::string list_json() {
                      {"default_for", d.default_for}, {"unsafe", d.has_unsafe}};
     w["params"] = nlohmann::json::array();
     for (const auto& p : d.params)
-      w["params"].push_back({{"name", p.name}, {"flag", flag_of(p.name)}, {"help", p.help}, {"default", p.def}});
+      w["params"].push_back({{"name", p.name}, {"flag", flag_of(p.name)}, {"help", p.help}, {"default", p.def},
+                             {"min", p.min}, {"max", p.max}});
     j["workloads"].push_back(w);
   }
   return j.dump(2);

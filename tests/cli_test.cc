@@ -11,6 +11,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <regex>
 #include <set>
@@ -131,6 +132,67 @@ TEST_CASE("cli: --help and --list", "[cli]") {
   CHECK(js["primitives"][0].contains("default_workload"));
   CHECK(js["primitives"][0].contains("backends"));
   CHECK(js["workloads"][0]["params"].size() >= 2);
+}
+
+TEST_CASE("cli: each parameter's --help gives every workload's own default and range", "[cli]") {
+  // One flag serves every workload that declares the parameter; its help must not present one
+  // workload's default as everyone's (--cs-ns is 0 for counter, 1000 for cinema).
+  const CmdResult h = run_cmd({kBench, "--help"});
+  REQUIRE(h.status == 0);
+  const CmdResult j = run_cmd({kBench, "--list", "--format", "json"});
+  REQUIRE(j.status == 0);
+  struct Use {
+    std::string workload;
+    int64_t def, min, max;
+  };
+  std::map<std::string, std::vector<Use>> uses;  // flag -> declarations
+  const nlohmann::json list = nlohmann::json::parse(j.out);
+  for (const auto& w : list["workloads"])
+    for (const auto& p : w["params"])
+      uses[p["flag"].get<std::string>()].push_back(
+          {w["name"].get<std::string>(), p["default"].get<int64_t>(), p["min"].get<int64_t>(), p["max"].get<int64_t>()});
+  REQUIRE(uses.count("--cs-ns"));
+  for (const auto& [flag, us] : uses) {
+    INFO(flag);
+    const auto at = h.out.find("  " + flag + " ");
+    REQUIRE(at != std::string::npos);
+    const std::string line = h.out.substr(at, h.out.find('\n', at) - at);
+    std::set<int64_t> defaults;
+    for (const auto& u : us) defaults.insert(u.def);
+    for (const auto& u : us) {
+      INFO(u.workload);
+      CHECK(line.find(u.workload) != std::string::npos);
+      const std::string def = "Default " + std::to_string(u.def);
+      if (defaults.size() == 1) {
+        CHECK(line.find(def) != std::string::npos);
+      } else {
+        // "<value> (<workloads>)": this workload is in its value's group.
+        const std::regex group("[ ,]" + std::to_string(u.def) + " \\(([^)]*)\\)");
+        bool found = false;
+        for (std::sregex_iterator m(line.begin(), line.end(), group), end; m != end; ++m)
+          if ((", " + (*m)[1].str() + ",").find(" " + u.workload + ",") != std::string::npos) found = true;
+        CHECK(found);
+      }
+      CHECK(line.find(std::to_string(u.min) + "..") != std::string::npos);
+    }
+  }
+}
+
+TEST_CASE("cli: a parameter value outside a selected workload's own range is refused with exit 2", "[cli]") {
+  // Another workload may accept the value; each run is held to its own workload's range.
+  const CmdResult j = run_cmd({kBench, "--list", "--format", "json"});
+  REQUIRE(j.status == 0);
+  const nlohmann::json list = nlohmann::json::parse(j.out);
+  for (const auto& w : list["workloads"])
+    for (const auto& p : w["params"]) {
+      const int64_t max = p["max"].get<int64_t>();
+      if (max == INT64_MAX) continue;
+      INFO(w["name"].get<std::string>() << " " << p["flag"].get<std::string>());
+      const CmdResult r = run_cmd({kBench, "--workload", w["name"].get<std::string>(), p["flag"].get<std::string>(),
+                                   std::to_string(max + 1), "--dry-run"});
+      CHECK(r.status == 2);
+      CHECK(r.err.find(p["flag"].get<std::string>()) != std::string::npos);
+    }
 }
 
 TEST_CASE("cli: a run writes the fixed CSV header with one row per repetition and the JSON context", "[cli][output]") {
