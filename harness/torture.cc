@@ -1149,9 +1149,14 @@ class Torture {
     const double end_s = seconds_;
     double next_stat = o_.stat_interval_s, next_kill = exp_s(0.5), next_stop = exp_s(0.1), next_stutter = exp_s(3),
            next_shuffle = exp_s(0.3), next_signal = 0, next_starve = 0.1;
+    double last_t = 0;
     for (;;) {
       const double t = elapsed(start);
       if (t >= end_s) break;
+      // The loop runs every millisecond; a turn that took over a second (a fault's wait, or the
+      // parent not scheduled) is noted, since everything it times ran late meanwhile.
+      if (t - last_t > 1.0) note(t, "parent stall", -1, std::to_string(static_cast<int>((t - last_t) * 1000)) + " ms");
+      last_t = t;
       reap();
       continue_due(t);
       if (has("signal") && t >= next_signal) {
@@ -1300,13 +1305,26 @@ class Torture {
   void signal_worker(int w) {
     if (kill(pids_[static_cast<std::size_t>(w)], SIGUSR1) == 0) ++res_.t.signals;
   }
+  // stop_and_wait(w): SIGSTOPs worker w and waits until it has stopped; false when it died
+  // meanwhile or did not stop within kStopWaitS. The wait polls, so the workers whose stop
+  // fault is due are continued on time meanwhile (a stopped holder left stopped because the
+  // parent waits on another worker would starve everyone behind it). A stop that takes longer
+  // than kSlowStopS is noted in the schedule with where the worker was in the kernel; one that
+  // never comes is given up (SIGCONT discards the pending stop) and noted too.
   bool stop_and_wait(int w) {
     const pid_t p = pids_[static_cast<std::size_t>(w)];
     if (kill(p, SIGSTOP) != 0) return false;
-    int st = 0;
+    const uint64_t t0 = mono_ns();
+    std::string seen;  // the worker's kernel state once the stop is slow
     for (;;) {
-      const pid_t r = waitpid(p, &st, WUNTRACED);
-      if (r == p && WIFSTOPPED(st)) return true;
+      int st = 0;
+      const pid_t r = waitpid(p, &st, WUNTRACED | WNOHANG);
+      const double waited = static_cast<double>(mono_ns() - t0) * 1e-9;
+      if (r == p && WIFSTOPPED(st)) {
+        if (!seen.empty())
+          note(0, "slow stop", w, std::to_string(static_cast<int>(waited * 1000)) + " ms, " + seen);
+        return true;
+      }
       if (r == p) {  // it died meanwhile
         pids_[static_cast<std::size_t>(w)] = -1;
         retire(w);
@@ -1316,6 +1334,15 @@ class Torture {
         return false;
       }
       if (r < 0 && errno != EINTR) return false;
+      if (waited > kSlowStopS && seen.empty()) seen = proc_state(p) + " doing " + doing_name(slots_[w].doing.load());
+      if (waited > kStopWaitS) {
+        kill(p, SIGCONT);
+        note(0, "stop given up", w, std::to_string(static_cast<int>(waited * 1000)) + " ms, " + seen);
+        return false;
+      }
+      continue_due(0);
+      timespec ts{0, 200'000};
+      nanosleep(&ts, nullptr);
     }
   }
   void cont(int w) {
@@ -1442,8 +1469,17 @@ class Torture {
         static_cast<double>(now - std::min(now, ctl_->agent_progress_ns.load())) * 1e-9 > kStarveS) {
       agent_starving_ = true;
       ++res_.t.starvations;
-      problem("the agent (the role's ticker, or a give-back of permits) made no progress for " +
-              std::to_string(static_cast<int>(kStarveS)) + " s");
+      // Where it sleeps, and what every worker was doing: who holds what it waits for.
+      std::string workers;
+      for (std::size_t i = 0; i < pids_.size(); ++i)
+        if (pids_[i] > 0)
+          workers += "; worker " + std::to_string(i) + " " + doing_name(slots_[i].doing.load()) + ", " +
+                     proc_state(pids_[i]);
+      const std::string what = "the agent (the role's ticker, or a give-back of permits) made no progress for " +
+                               std::to_string(static_cast<int>(kStarveS)) + " s (" + proc_state(agent_) + workers + ")";
+      problem(what);
+      note(0, "agent starved", -1, proc_state(agent_) + workers);
+      if (!o_.quiet) std::cout << "torture: " << what << std::endl;
     }
     for (std::size_t i = 0; i < pids_.size(); ++i) {
       if (pids_[i] <= 0 || stopped_until_[i]) continue;

@@ -67,6 +67,11 @@ class Topology;
 // before it is reported as starved. Every legitimate wait in the mix is far shorter: the longest
 // timeout is 0.5 s, the agent's ticker unblocks a queue every 20 ms, a stopped holder is continued within 200 ms, a stutter lasts at most 300 ms.
 inline constexpr double kStarveS = 5.0;
+// kSlowStopS, kStopWaitS: a SIGSTOP that takes longer than kSlowStopS to stop its worker is
+// noted in the fault schedule ("slow stop", with the worker's kernel state); one not obeyed
+// within kStopWaitS is given up ("stop given up"), so the parent never waits on one worker
+// while the others' stops run over.
+inline constexpr double kSlowStopS = 0.5, kStopWaitS = 2.0;
 
 // torture_requested(): argv holds --torture (main dispatches to run_torture before parsing).
 bool torture_requested(int argc, char** argv);
