@@ -521,8 +521,9 @@ struct CondRole {
     if (d.waiting.load(std::memory_order_relaxed) == 0) d.budget.store(d.woken.load(std::memory_order_relaxed), std::memory_order_relaxed);
   }
   // waiter_killed(): a waiter died inside wait(). native's Condition stays usable, but the dead
-  // registration may let one later notify(n) wake n + 1 (condition.hpp, "Owner death"): that one
-  // extra wake-up is granted, and the dead waiter is no longer counted.
+  // registration may let a later notify(n) wake n + 1 (condition.hpp, "Owner death"): one extra
+  // wake-up per dead waiter is granted, and the dead waiter is no longer counted. (More than one
+  // per dead waiter is what condition.hpp's known gap allows and this checker reports.)
   void waiter_killed() {
     d.waiting.fetch_sub(1, std::memory_order_relaxed);
     d.dead.fetch_add(1, std::memory_order_relaxed);  // allowed at any later time: kept apart from the budget

@@ -47,11 +47,15 @@
 //   bumps the sequence and makes a futex_wake syscall only when some waiter is parked.
 // Memory ordering: for processes X and Y, X's writes before notify() (and before its release of
 //   the lock) are visible to Y once Y's wait() returns — Y re-acquired the lock X released.
-// Owner death: a waiter that dies leaves the Condition usable, but its registration stays
-//   counted: a later notify() may grant it a token that another waiter then consumes, so after
-//   such a death one notify(n) may wake one waiter more than n (once per dead waiter; never a
-//   hang, never a lost wake-up). With L = RLock, a holder dying while others wait is recovered
-//   by RLock (rlock.hpp): the waiter that re-acquires sees get_lock().owner_died().
+// Owner death: a waiter that dies leaves the Condition usable (never a hang, never a lost
+//   wake-up), but its registration stays counted for good: a notify() may grant it a token that
+//   another waiter then consumes, and that waiter's own count then stays behind in waiting_ in
+//   its place. So after such a death a notify(n) may wake one waiter more than n, and it can
+//   happen again at later notify()s, not only once per dead waiter as this header said before
+//   (bench --torture found it: "notify(n) woke more than n"). KNOWN GAP, not yet fixed: the
+//   fix is to record each registration's tid (as Lock's parked_ slots do) and retire a dead
+//   one's count in notify(). With L = RLock, a holder dying while others wait is recovered by
+//   RLock (rlock.hpp): the waiter that re-acquires sees get_lock().owner_died().
 // Limits: tickets are 32-bit, compared modulo 2^32: a waiter must not sleep through 2^31 later
 //   registrations.
 #pragma once
