@@ -481,13 +481,16 @@ struct CondRole {
         cond.notify(n);
       }
     } else if (r < 85) {  // a plain timed wait: true means notified, and counts against the budget
-      // Counted in `waiting` from before it says kWaitTimed until after it says kHold: a waiter
-      // killed while it says kWaitTimed is counted exactly once (the parent takes it off).
-      d.waiting.fetch_add(1, std::memory_order_relaxed);
+      // Counted in `waiting` while its slot's `held` says so (set right after the count, cleared
+      // right before the uncount): a worker killed anywhere around its wait is taken off by the
+      // parent exactly when it was counted (waiter_killed()). Keying this on `doing` instead left
+      // a worker killed between the count and kWaitTimed (it is still a killable holder there)
+      // counted for good, which stopped settle() for the rest of the pair.
+      count_waiting(*c.slot);
       c.doing(kWaitTimed, kInCall);
       const bool notified = c.u(10) ? cond.wait(c.timeout_short()) : cond.wait(c.timeout_long());
       c.doing(kHold, kHolding);
-      d.waiting.fetch_sub(1, std::memory_order_relaxed);
+      uncount_waiting(*c.slot);
       if (notified) {
         const uint64_t w = d.woken.fetch_add(1, std::memory_order_relaxed) + 1;
         const uint64_t b = d.budget.load(std::memory_order_relaxed) + d.dead.load(std::memory_order_relaxed);
@@ -500,12 +503,12 @@ struct CondRole {
     } else {  // wait_for(predicate), blocking or timed
       auto pred = [&] { return d.items.load(std::memory_order_relaxed) > 0; };
       bool ok;
-      d.waiting.fetch_add(1, std::memory_order_relaxed);
+      count_waiting(*c.slot);
       c.doing(kWaitPred, kInCall);
       if (c.u(2)) ok = cond.wait_for(std::chrono::microseconds(100 + c.u(5000)), pred);
       else ok = cond.wait(pred);
       c.doing(kHold, kHolding);
-      d.waiting.fetch_sub(1, std::memory_order_relaxed);
+      uncount_waiting(*c.slot);
       settle();
       if (ok && !pred()) c.violation("wait_for(predicate) returned true with the predicate false");
       take(c);
@@ -520,13 +523,22 @@ struct CondRole {
   void settle() {
     if (d.waiting.load(std::memory_order_relaxed) == 0) d.budget.store(d.woken.load(std::memory_order_relaxed), std::memory_order_relaxed);
   }
-  // waiter_killed(): a waiter died inside wait(). native's Condition stays usable, but the dead
-  // registration may let a later notify(n) wake n + 1 (condition.hpp, "Owner death"): one extra
-  // wake-up per dead waiter is granted, and the dead waiter is no longer counted. (More than one
-  // per dead waiter is what condition.hpp's known gap allows and this checker reports.)
-  void waiter_killed() {
+  void count_waiting(TSlot& s) {
+    d.waiting.fetch_add(1, std::memory_order_relaxed);
+    s.held.store(1, std::memory_order_release);
+  }
+  void uncount_waiting(TSlot& s) {
+    s.held.store(0, std::memory_order_release);
     d.waiting.fetch_sub(1, std::memory_order_relaxed);
-    d.dead.fetch_add(1, std::memory_order_relaxed);  // allowed at any later time: kept apart from the budget
+  }
+  // waiter_killed(s, in_wait): a worker died with the parent holding it stopped. If it was
+  // counted in `waiting` it is taken off. If it died inside wait() (in_wait), native's Condition
+  // stays usable, but the dead registration may let a later notify(n) wake n + 1 (condition.hpp,
+  // "Owner death"): one extra wake-up per dead waiter is granted. (More than one per dead
+  // waiter is what condition.hpp's known gap allows and this checker reports.)
+  void waiter_killed(TSlot& s, bool in_wait) {
+    if (s.held.exchange(0)) d.waiting.fetch_sub(1, std::memory_order_relaxed);
+    if (in_wait) d.dead.fetch_add(1, std::memory_order_relaxed);  // allowed at any later time: kept apart from the budget
   }
   void take(Ctx&) {
     if (d.items.load(std::memory_order_relaxed) > 0) d.items.fetch_sub(1, std::memory_order_relaxed);
@@ -1413,11 +1425,11 @@ class Torture {
         res_.t.losses += held;
       }
     }
-    if constexpr (requires(R r) { r.waiter_killed(); })
-      if (waiting && where == kInCall) {
-        role_->waiter_killed();
-        ++res_.t.losses;  // the documented extra wake-up it may cause
-      }
+    if constexpr (requires(R r, TSlot& t) { r.waiter_killed(t, true); }) {
+      const bool in_wait = waiting && where == kInCall;
+      role_->waiter_killed(s, in_wait);
+      if (in_wait) ++res_.t.losses;  // the documented extra wake-up it may cause
+    }
     retire(w);
     stopped_until_[static_cast<std::size_t>(w)] = 0;
     if (!ctl_->stop.load()) spawn(w);

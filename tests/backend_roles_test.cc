@@ -156,7 +156,7 @@ TEST_CASE("backends: backend_names lists exactly the backend tags that with_back
           "[backends]") {
   // with_backend() instantiates the compiled backends; python is no type to instantiate.
   std::vector<std::string> dispatched;
-  for (const std::string& name : {"native", "posix", "posix_plain", "boost", "spin", "python", "nosuch", ""})
+  for (const std::string name : {"native", "posix", "posix_plain", "boost", "spin", "python", "nosuch", ""})
     if (ipcsync::harness::with_backend(name, [&]<class B>() { CHECK(B::name == name); }))
       dispatched.push_back(name);
   CHECK(dispatched == ipcsync::harness::backend_names());
