@@ -534,8 +534,8 @@ struct CondRole {
   // waiter_killed(s, in_wait): a worker died with the parent holding it stopped. If it was
   // counted in `waiting` it is taken off. If it died inside wait() (in_wait), native's Condition
   // stays usable, but the dead registration may let a later notify(n) wake n + 1 (condition.hpp,
-  // "Owner death"): one extra wake-up per dead waiter is granted. (More than one per dead
-  // waiter is what condition.hpp's known gap allows and this checker reports.)
+  // "Owner death"): one extra wake-up per dead waiter is granted, no more (notify() retires a
+  // dead waiter's count; before it did, the count kept granting extras and this checker said so).
   void waiter_killed(TSlot& s, bool in_wait) {
     if (s.held.exchange(0)) d.waiting.fetch_sub(1, std::memory_order_relaxed);
     if (in_wait) d.dead.fetch_add(1, std::memory_order_relaxed);  // allowed at any later time: kept apart from the budget

@@ -107,6 +107,10 @@ bool thread_alive(uint32_t id) noexcept {
   return close[2] != 'Z' && close[2] != 'X';
 }
 
+bool thread_exited(uint32_t id) noexcept {
+  return id != 0 && kill(static_cast<pid_t>(id), 0) == -1 && errno == ESRCH;
+}
+
 uint32_t refresh_self_id() noexcept {
   t_self_id = static_cast<uint32_t>(gettid());
   return t_self_id;

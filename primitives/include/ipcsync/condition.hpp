@@ -2,8 +2,8 @@
 // for L = RLock (the default, as Python's Condition() makes an RLock) or L = Lock.
 //
 // State: wake-up tokens handed out by notify() and consumed by the woken, with tickets so that a
-// waiter that registers after a notify() can never consume it. Everything but the consumption
-// of a token changes only under the lock:
+// waiter that registers after a notify() can never consume it. Everything, the consumption
+// of a token included, changes only under the lock:
 //   tickets_   the next waiter's ticket; a waiter takes one when it registers (under the lock).
 //   frontier_  tickets_ at the last notify: waiters with a ticket below it were registered
 //              before that notify() and are eligible for its tokens; later ones are not (no
@@ -11,7 +11,7 @@
 //   waiting_   registered waiters that no notify() has counted yet; notify(n) moves
 //              k = min(n, waiting_) of them to tokens_.
 //   tokens_    wake-ups granted and not yet consumed. An eligible waiter returns true only by
-//              taking one (a CAS), so notify(n) lets at most n waiters return true, a waiter that
+//              taking one (under the lock, once it holds it again), so notify(n) lets at most n waiters return true, a waiter that
 //              was not notified keeps waiting until its deadline and then returns false, and a
 //              spurious futex wake-up never becomes a true return. tokens_ + waiting_ is always
 //              the number of registered waiters, and tokens_ never exceeds the eligible ones;
@@ -37,8 +37,8 @@
 //
 // Process-shared: yes. Valid when zero-filled: a fresh mmap holds a Condition using its own,
 // unlocked lock with no waiters.
-// Layout: standard-layout, alignas(64), sizeof == 128: the embedded lock's line, then the
-//   waiting state's line. An external lock must live in the same mapping as the Condition
+// Layout: standard-layout, alignas(64), sizeof == 192: the embedded lock's line, the waiting
+//   state's line, then the waiters' records. An external lock must live in the same mapping as the Condition
 //   (an AnonymousRegion, a NamedSegment or any one MAP_SHARED mapping), because the link is an
 //   offset: every process then finds it at the same distance, whatever its base address.
 // Blocking: wait() spins up to spin_limit() PAUSEs on the sequence word if no other waiter is
@@ -48,14 +48,22 @@
 // Memory ordering: for processes X and Y, X's writes before notify() (and before its release of
 //   the lock) are visible to Y once Y's wait() returns — Y re-acquired the lock X released.
 // Owner death: a waiter that dies leaves the Condition usable (never a hang, never a lost
-//   wake-up), but its registration stays counted for good: a notify() may grant it a token that
-//   another waiter then consumes, and that waiter's own count then stays behind in waiting_ in
-//   its place. So after such a death a notify(n) may wake one waiter more than n, and it can
-//   happen again at later notify()s, not only once per dead waiter as this header said before
-//   (bench --torture found it: "notify(n) woke more than n"). KNOWN GAP, not yet fixed: the
-//   fix is to record each registration's tid (as Lock's parked_ slots do) and retire a dead
-//   one's count in notify(). With L = RLock, a holder dying while others wait is recovered by
-//   RLock (rlock.hpp): the waiter that re-acquires sees get_lock().owner_died().
+//   wake-up). Its registration would stay counted for good: counts are anonymous, so when a
+//   live waiter consumes the token granted for a dead one, the live waiter's own count stays
+//   behind in its place, and notify(n) could wake more than n again and again (bench --torture
+//   found that: "notify(n) woke more than n"; a dead waiter followed by alternating
+//   notify_all() and notify(1) made every notify(1) wake two). So each waiter is recorded
+//   (tid and ticket, kRegs records in the third line), and notify(), when it finds tokens left
+//   over, retires every recorded eligible waiter whose process has exited (thread_exited(): a
+//   kill(tid, 0), one syscall per record): while the tokens exceed the live eligible waiters
+//   it drops a token, else a count not yet granted. A live granted waiter always keeps its
+//   token; a dead waiter can cause at most one extra wake-up before it is retired. A death is
+//   retired once the parent has reaped the process (a zombie still counts as running), and
+//   only while every waiter has a record: beyond kRegs waiters at once (or after a death in
+//   the few instructions of settle()) the extra wake-ups can recur, as before. For this,
+//   counts change only under the lock: a woken waiter takes its token after re-acquiring it.
+//   With L = RLock, a holder dying while others wait is recovered by RLock (rlock.hpp): the
+//   waiter that re-acquires sees get_lock().owner_died().
 // Limits: tickets are 32-bit, compared modulo 2^32: a waiter must not sleep through 2^31 later
 //   registrations.
 #pragma once
@@ -121,24 +129,30 @@ class alignas(64) Condition {
   bool wait_until(deadline until) {
     L& l = get_lock();
     require_owned(l, "Condition::wait()");
-    // Under the lock: take a ticket and register as not yet notified.
     const uint32_t ticket = tickets_.load(std::memory_order_relaxed);
     tickets_.store(ticket + 1, std::memory_order_relaxed);
     waiting_.store(waiting_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
-    const auto saved = release_saving(l);
-    auto take = [&] { return eligible(ticket) && take_token(); };
-    auto avail = [&] { return tokens_.load(std::memory_order_seq_cst) != 0; };
-    bool got = park_.wait_until(take, avail, until, /*heavy=*/false);
-    acquire_restoring(l, saved);
-    if (!got) {
-      // Timed out; under the lock again, so no notify() runs now. A token granted to us since
-      // the deadline counts (we were notified); otherwise give our registration back.
-      if (eligible(ticket) && take_token())
-        got = true;
-      else
-        waiting_.store(waiting_.load(std::memory_order_relaxed) - 1, std::memory_order_relaxed);
+    Reg* reg = enroll(ticket);
+    auto saved = release_saving(l);
+    // Parked until a token may be ours; it is taken only with the lock held again, so that every
+    // count changes under the lock and notify()'s retirement of dead waiters is exact.
+    auto ready = [&] { return eligible(ticket) && tokens_.load(std::memory_order_seq_cst) != 0; };
+    // What is left for others as we leave the park: the tokens but the one we are about to take
+    // under the lock, if we may (else every woken waiter would wake one more on its way out).
+    auto avail = [&] { return tokens_.load(std::memory_order_seq_cst) > (eligible(ticket) ? 1u : 0u); };
+    for (;;) {
+      const bool woken = park_.wait_until(ready, avail, until, /*heavy=*/false);
+      acquire_restoring(l, saved);
+      if (eligible(ticket) && tokens_.load(std::memory_order_relaxed) != 0) {
+        settle(reg, true);
+        return true;
+      }
+      if (!woken || (until != kNoDeadline && mono_clock::now() >= until)) {
+        settle(reg, false);
+        return false;
+      }
+      saved = release_saving(l);  // another eligible waiter took it first: wait on
     }
-    return got;
   }
   template <class Rep, class Period>
   bool wait_for(std::chrono::duration<Rep, Period> timeout) {
@@ -171,8 +185,14 @@ class alignas(64) Condition {
   // Throws not_owner if the caller does not hold the lock. With no waiter, one load.
   void notify(int n = 1) {
     require_owned(get_lock(), "Condition::notify()");
-    const uint32_t w = waiting_.load(std::memory_order_relaxed);
+    uint32_t w = waiting_.load(std::memory_order_relaxed);
     if (n <= 0 || w == 0) return;
+    // Tokens left over from earlier notify()s: waiters not yet back under the lock, or dead
+    // ones' (see "Owner death"). Retire the dead before the frontier moves.
+    if (tokens_.load(std::memory_order_relaxed) != 0 && retire_dead() != 0) {
+      w = waiting_.load(std::memory_order_relaxed);
+      if (w == 0) return;
+    }
     const uint32_t k = IPCSYNC_MUTANT(condition_notify_grants_all) ? w : std::min(w, static_cast<uint32_t>(n));
     waiting_.store(w - k, std::memory_order_relaxed);
     frontier_.store(tickets_.load(std::memory_order_relaxed), std::memory_order_seq_cst);
@@ -194,11 +214,65 @@ class alignas(64) Condition {
     return IPCSYNC_MUTANT(condition_no_frontier) ||
            static_cast<int32_t>(frontier_.load(std::memory_order_seq_cst) - ticket) > 0;
   }
-  bool take_token() noexcept {
-    uint32_t t = tokens_.load(std::memory_order_seq_cst);
-    while (t != 0)
-      if (tokens_.compare_exchange_weak(t, t - 1, std::memory_order_seq_cst, std::memory_order_relaxed)) return true;
-    return false;
+  // A registered waiter's record: its tid and ticket, while it waits (under the lock).
+  struct Reg {
+    detail::atomic<uint32_t> tid{0};
+    detail::atomic<uint32_t> ticket{0};
+  };
+  static constexpr int kRegs = 7;
+  static uint32_t get(const detail::atomic<uint32_t>& a) noexcept { return a.load(std::memory_order_relaxed); }
+  static void put(detail::atomic<uint32_t>& a, uint32_t v) noexcept { a.store(v, std::memory_order_relaxed); }
+  // enroll(): under the lock, records the caller in a free record, or counts it unrecorded.
+  Reg* enroll(uint32_t ticket) noexcept {
+    for (Reg& r : regs_)
+      if (get(r.tid) == 0) {
+        put(r.ticket, ticket);
+        put(r.tid, detail::self_id());
+        return &r;
+      }
+    put(unrecorded_, get(unrecorded_) + 1);
+    return nullptr;
+  }
+  // settle(): under the lock, the waiter leaves: with a token (notified) or giving back its
+  // count (timed out). While its record is being dropped it counts as unrecorded, so a death
+  // half-way leaves retirement off rather than wrong.
+  void settle(Reg* r, bool notified) noexcept {
+    put(unrecorded_, get(unrecorded_) + 1);
+    if (r) put(r->tid, 0);
+    if (notified)
+      put(tokens_, get(tokens_) - 1);
+    else
+      put(waiting_, get(waiting_) - 1);
+    put(unrecorded_, get(unrecorded_) - 1 - (r ? 0 : 1));
+  }
+  // retire_dead(): under the lock (notify(), with tokens left over). Each dead recorded
+  // waiter's count is given up: a token while the tokens exceed the live eligible waiters
+  // (those are dead ones' grants), else a count not yet granted. Exact while every waiter is
+  // recorded; skipped otherwise. A live granted waiter always keeps a token (no lost wake-up);
+  // a dead one's count can give at most one extra wake-up before it is retired.
+  uint32_t retire_dead() noexcept {
+    if (get(unrecorded_) != 0) return 0;
+    uint32_t live_eligible = 0, dead = 0;
+    Reg* gone[kRegs];
+    for (Reg& r : regs_) {
+      const uint32_t tid = get(r.tid);
+      if (tid == 0 || !eligible(get(r.ticket))) continue;
+      if (detail::thread_exited(tid))
+        gone[dead++] = &r;
+      else
+        ++live_eligible;
+    }
+    uint32_t surplus = get(tokens_) > live_eligible ? get(tokens_) - live_eligible : 0;
+    for (uint32_t i = 0; i < dead; ++i) {
+      put(gone[i]->tid, 0);
+      if (surplus != 0) {
+        put(tokens_, get(tokens_) - 1);
+        --surplus;
+      } else {
+        put(waiting_, get(waiting_) - 1);
+      }
+    }
+    return dead;
   }
   static void require_owned(L& l, const char* what) {
     bool owned = true;
@@ -229,13 +303,15 @@ class alignas(64) Condition {
   detail::atomic<uint32_t> tickets_{0};           // next waiter's ticket (under the lock)
   detail::atomic<uint32_t> frontier_{0};          // tickets_ at the last notify (under the lock)
   detail::atomic<uint32_t> waiting_{0};           // registered, not yet counted by a notify (lock)
-  detail::atomic<uint32_t> tokens_{0};            // granted wake-ups not yet consumed
+  detail::atomic<uint32_t> tokens_{0};            // granted wake-ups not yet consumed (lock)
   std::ptrdiff_t lock_off_ = 0;                // 0: own_; else &lock - this, in bytes
+  alignas(64) Reg regs_[kRegs];                // the waiters' records (under the lock)
+  detail::atomic<uint32_t> unrecorded_{0};        // waiters without a record (under the lock)
 };
 
 #ifndef IPCSYNC_MODEL_CHECK  // the model build's atomics are Relacy's, not 4 bytes
-static_assert(sizeof(Condition<Lock>) == 128 && alignof(Condition<Lock>) == 64);
-static_assert(sizeof(Condition<RLock>) == 128);
+static_assert(sizeof(Condition<Lock>) == 192 && alignof(Condition<Lock>) == 64);
+static_assert(sizeof(Condition<RLock>) == 192);
 static_assert(std::is_standard_layout_v<Condition<Lock>> && std::is_standard_layout_v<Condition<RLock>>);
 #endif
 

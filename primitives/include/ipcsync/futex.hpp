@@ -192,6 +192,10 @@ inline uint32_t self_id() noexcept {
 // thread_alive(): false once the thread with kernel tid `id` has exited (a zombie counts as
 // exited: it will never release anything). Used by robust primitives during park slices.
 bool thread_alive(uint32_t id) noexcept;
+// thread_exited(): the thread with kernel tid `id` has exited and been reaped (kill(id, 0)
+// fails with ESRCH). One syscall, no /proc read: cheap enough under a lock; a zombie does not
+// count yet (thread_alive() is the thorough check).
+bool thread_exited(uint32_t id) noexcept;
 }  // namespace detail
 #endif  // !IPCSYNC_MODEL_CHECK
 
@@ -233,6 +237,7 @@ inline void heavy_barrier() noexcept { detail::atomic_thread_fence(std::memory_o
 inline uint32_t self_id() noexcept { return static_cast<uint32_t>(rl::thread_index()) + 1; }
 inline uint32_t refresh_self_id() noexcept { return self_id(); }
 inline bool thread_alive(uint32_t id) noexcept { return id != 0; }  // nobody dies in the model
+inline bool thread_exited(uint32_t) noexcept { return false; }
 }  // namespace detail
 
 inline wait_status futex_wait(const detail::atomic<uint32_t>& word, uint32_t expected,
