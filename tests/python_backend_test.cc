@@ -110,8 +110,10 @@ TEST_CASE("python backend: the counter runs verified for lock and semaphore with
           "[python][process]") {
   const fs::path dir = temp_dir("run");
   const std::string out = (dir / "p.csv").string();
+  // --ops, not a short --duration: on a busy machine a 0.2 s window can come out short, and
+  // the row is then rightly flagged short_window instead of ok (a clean-clone CI saw it).
   const CmdResult r = run_cmd({kBench, "--primitive", "lock,semaphore", "--backend", "python,native", "--procs", "2",
-                               "--duration", "0.2", "--warmup", "0.05", "--format", "csv", "--out", out});
+                               "--ops", "3000", "--warmup", "0.05", "--format", "csv", "--out", out});
   REQUIRE(r.status == 0);
   int python_rows = 0;
   std::istringstream in(r.out);
