@@ -106,9 +106,10 @@ void record_cpu(WorkerSlot* slot) noexcept {
   env.nprocs = cfg.procs;
   env.cfg = &cfg;
   env.ctl = ctl;
-  env.slot = slot;
+  env.window.bind(slot, cfg.sample_every);
   try {
     inst.body(shared, env);
+    env.window.close();
   } catch (const std::exception& e) {
     std::snprintf(slot->message, sizeof slot->message, "worker %d: %s", index, e.what());
     slot->error = 1;
@@ -242,10 +243,22 @@ void summarize(RunResult& r, const std::vector<uint64_t>& ops, uint64_t begin_ns
   r.fairness = sumsq > 0 ? sum * sum / (static_cast<double>(ops.size()) * sumsq) : 0;
 }
 
+// The run's measured window: the union of the workers' non-empty windows. A worker that
+// measured nothing (a stage that never received a measured item, a worker that had no part)
+// closes an empty window wherever it stops, which must neither stretch nor shrink the run's.
+struct WindowUnion {
+  uint64_t begin = UINT64_MAX, end = 0;
+  void add(uint64_t b, uint64_t e) {
+    if (e <= b) return;
+    begin = std::min(begin, b);
+    end = std::max(end, e);
+  }
+};
+
 // Sums the slots into r and verifies.
 void collect(RunResult& r, const Instance& inst, const RunConfig& cfg, const Arena& a) {
   Totals tot;
-  uint64_t begin = UINT64_MAX, end = 0;
+  WindowUnion window;
   std::vector<uint64_t> ops;
   for (int i = 0; i < cfg.procs; ++i) {
     const WorkerSlot& s = a.slots[i];
@@ -253,8 +266,7 @@ void collect(RunResult& r, const Instance& inst, const RunConfig& cfg, const Are
     tot.warm_ops += s.warm_ops;
     tot.per_worker_ops.push_back(s.ops + s.warm_ops);
     ops.push_back(s.ops);
-    begin = std::min(begin, s.begin_ns);
-    end = std::max(end, s.end_ns);
+    window.add(s.begin_ns, s.end_ns);
     r.latency.merge(s.latency);
     r.wakeup.merge(s.wakeup);
     r.cpu_user_s += static_cast<double>(s.cpu_user_ns) * 1e-9;
@@ -264,7 +276,7 @@ void collect(RunResult& r, const Instance& inst, const RunConfig& cfg, const Are
   }
   r.have_cpu = true;
   r.warm_ops = tot.warm_ops;
-  summarize(r, ops, begin, end);
+  summarize(r, ops, window.begin, window.end);
   VerifyResult v;
   try {
     v = inst.verify(a.shared, cfg, tot);
@@ -283,7 +295,7 @@ WorkerEnv make_env(const RunConfig& cfg, const Arena& a, int i) {
   env.nprocs = cfg.procs;
   env.cfg = &cfg;
   env.ctl = a.ctl;
-  env.slot = &a.slots[i];
+  env.window.bind(&a.slots[i], cfg.sample_every);
   return env;
 }
 
@@ -449,6 +461,7 @@ void run_threads(RunResult& r, const Instance& inst, const RunConfig& cfg, const
         WorkerEnv env = make_env(cfg, a, i);
         try {
           inst.body(a.shared, env);
+          env.window.close();
         } catch (const std::exception& e) {
           std::snprintf(a.slots[i].message, sizeof a.slots[i].message, "worker %d: %s", i, e.what());
           a.slots[i].error = 1;
@@ -585,7 +598,7 @@ void read_python_result(RunResult& r, const nlohmann::json& res, const RunConfig
     throw malformed("result.workers has " + std::to_string(workers.size()) + " entries for --procs " +
                     std::to_string(cfg.procs));
   std::vector<uint64_t> ops;
-  uint64_t begin = UINT64_MAX, end = 0;
+  WindowUnion window;
   // CPU time and context switches: every worker reports them (getrusage), or the row has none.
   bool cpu = true;
   double user = 0, sys = 0;
@@ -604,8 +617,7 @@ void read_python_result(RunResult& r, const nlohmann::json& res, const RunConfig
     } else {
       cpu = false;
     }
-    begin = std::min(begin, u64_field(w, "begin_ns", where));
-    end = std::max(end, u64_field(w, "end_ns", where));
+    window.add(u64_field(w, "begin_ns", where), u64_field(w, "end_ns", where));
     const uint64_t lo = u64_field(w, "min_ns", where), hi = u64_field(w, "max_ns", where);
     add_histogram(r.latency, field(w, "hist", where), lo, hi, where + ".hist");
     // Optional: wake-up latency (WorkerSlot::wakeup), for workloads that record it.
@@ -623,7 +635,7 @@ void read_python_result(RunResult& r, const nlohmann::json& res, const RunConfig
     if (!it->is_number() || !(it->get<double>() >= 0)) throw malformed("result.clock_overhead_ns is not a number >= 0");
     r.clock_overhead_ns = it->get<double>();
   }
-  summarize(r, ops, begin, end);
+  summarize(r, ops, window.begin, window.end);
   r.warm_ops = warm;
   if (cpu) {
     r.have_cpu = true;
@@ -851,7 +863,7 @@ LoopOverhead measure_loop_overhead(uint32_t sample_every, int repetitions, doubl
     WorkerEnv env;
     env.cfg = &cfg;
     env.ctl = ctl.get();
-    env.slot = slot.get();
+    env.window.bind(slot.get(), sample_every);
     ctl->phase.store(Control::kMeasure, std::memory_order_relaxed);  // no warm-up
     std::thread stopper([&] {
       std::this_thread::sleep_for(std::chrono::duration<double, std::milli>(window_ms));

@@ -5,6 +5,8 @@
 // that instantiates it for one (primitive, backend) pair. The instance is a handful of function
 // pointers produced from templates, so the measured loop is monomorphic: no virtual call on
 // the hot path, and `--backend native,posix,boost,spin` compares implementations in one run.
+// A body records what it measured in one way only: through the Window the harness hands it
+// (WorkerEnv::window), directly or through run_ops(); the harness closes it and builds the row.
 #pragma once
 
 #include <atomic>
@@ -88,6 +90,83 @@ struct VerifyResult {
   std::string detail;
 };
 
+// Window: the one measured-window protocol. Every worker gets one (WorkerEnv::window), bound
+// to its slot by the harness; a workload never writes the slot's counts or window itself.
+//
+//   * An op is either warm-up or measured: count(measured). The first measured op opens the
+//     window if nothing opened it before (open()), clearing both histograms, so warm-up samples
+//     never reach a row. Bodies that learn the run's phase before an op call enter(ctl): it
+//     opens the window as soon as the run has left warm-up, so the window starts before that
+//     worker's first measured op, not after it.
+//   * Two histograms, and they mean the same in every workload (docs/results.md):
+//       latency(t0, t1)  the span of one op as its caller sees it, from the call to the return;
+//       wakeup(t0, t1)   from the moment another worker made this one's progress possible (the
+//                        post, put, notify or release it was waiting for, stamped by that worker
+//                        just before it) to the moment this worker runs again.
+//     Both take Clock::ticks() stamps and record Clock::net_ns(t1 - t0), net of the clock's own
+//     cost; a stamp pair running backwards (t1 < t0: two cores' counters a few ticks apart) is
+//     dropped. Nothing is recorded while the window is closed.
+//   * sample(): true every sample_every-th call, for workloads whose op is too cheap to time
+//     each one (the clock costs ~20 ns).
+//   * close(): the window ends now and the counts go to the slot. A body calls it after its last
+//     measured op when clean-up follows (sentinels, joins); otherwise the harness closes it when
+//     the body returns. Closing twice keeps the first. A worker that measured nothing still
+//     gets a window (begin = end) and a row can say why (short_window).
+class Window {
+ public:
+  void bind(WorkerSlot* slot, uint32_t sample_every) {
+    slot_ = slot;
+    every_ = k_ = sample_every ? sample_every : 1;
+  }
+  bool is_open() const noexcept { return open_; }
+  void open() {
+    if (open_) return;
+    open_ = true;
+    slot_->latency.clear();
+    slot_->wakeup.clear();
+    slot_->begin_ns = Clock::mono_ns();
+  }
+  // enter(): opens the window once the run has left warm-up; whether it is open.
+  bool enter(const Control& ctl) {
+    if (!open_ && ctl.phase.load(std::memory_order_relaxed) != Control::kWarmup) open();
+    return open_;
+  }
+  void count(bool measured) {
+    if (!measured) {
+      ++warm_;
+      return;
+    }
+    open();
+    ++ops_;
+  }
+  uint64_t ops() const noexcept { return ops_; }
+  bool sample() {
+    if (--k_) return false;
+    k_ = every_;
+    return true;
+  }
+  void latency(uint64_t t0, uint64_t t1) {
+    if (open_ && t1 >= t0) slot_->latency.record(Clock::net_ns(t1 - t0));
+  }
+  void wakeup(uint64_t t0, uint64_t t1) {
+    if (open_ && t1 >= t0) slot_->wakeup.record(Clock::net_ns(t1 - t0));
+  }
+  void close() {
+    if (closed_ || !slot_) return;
+    closed_ = true;
+    slot_->end_ns = Clock::mono_ns();
+    if (!open_) slot_->begin_ns = slot_->end_ns;  // empty: the run's window ignores it
+    slot_->warm_ops = warm_;
+    slot_->ops = ops_;
+  }
+
+ private:
+  WorkerSlot* slot_ = nullptr;
+  uint64_t warm_ = 0, ops_ = 0;
+  uint32_t every_ = 1, k_ = 1;
+  bool open_ = false, closed_ = false;
+};
+
 // What a worker body sees. In thread mode the same body runs on a thread of bench; a body must
 // keep all shared state in the `shared` region, never in globals (forked workers would each
 // get a private copy; will-it-scale PR #39).
@@ -96,7 +175,7 @@ struct WorkerEnv {
   int nprocs = 1;
   const RunConfig* cfg = nullptr;
   Control* ctl = nullptr;
-  WorkerSlot* slot = nullptr;
+  Window window;  // bound to this worker's slot; the only way a body records what it measured
 };
 
 // One workload instantiated for (primitive, backend).
@@ -168,76 +247,34 @@ struct Registrar {
   explicit Registrar(WorkloadDef def) { Registry::get().add(std::move(def)); }
 };
 
-// run_ops(): the measured loop. Runs `op` through the warm-up phase, then counts and (every
-// sample_every-th op) times it until the stop phase or ops_per_worker; `after` (think time) runs
-// after each op, outside the timed span. Records everything in env.slot; a sample is the op's
-// span net of the clock (Clock::net_ns).
+// run_ops(): the measured loop of a workload whose op repeats on its own. Runs `op` through the
+// warm-up phase, then counts and (every sample_every-th op) times it until the stop phase or
+// ops_per_worker; `after` (think time) runs after each op, outside the timed span.
 template <class Op, class After>
 inline void run_ops(WorkerEnv& env, Op&& op, After&& after) {
-  Control& ctl = *env.ctl;
-  WorkerSlot& slot = *env.slot;
-  uint64_t warm = 0;
+  const Control& ctl = *env.ctl;
+  Window& w = env.window;
   while (ctl.phase.load(std::memory_order_relaxed) == Control::kWarmup) {
     op();
     after();
-    ++warm;
+    w.count(false);
   }
-  LogHistogram& hist = slot.latency;
-  hist.clear();
+  w.open();
   const uint64_t limit = env.cfg->ops_per_worker;
-  const uint32_t every = env.cfg->sample_every;
-  uint64_t n = 0;
-  uint32_t k = every;
-  slot.begin_ns = Clock::mono_ns();
   for (;;) {
-    if (limit ? n >= limit : ctl.phase.load(std::memory_order_relaxed) == Control::kStop) break;
-    if (--k == 0) {
-      k = every;
+    if (limit ? w.ops() >= limit : ctl.phase.load(std::memory_order_relaxed) == Control::kStop) break;
+    if (w.sample()) {
       const uint64_t t0 = Clock::ticks();
       op();
-      const uint64_t t1 = Clock::ticks();
-      hist.record(Clock::net_ns(t1 - t0));
+      w.latency(t0, Clock::ticks());
     } else {
       op();
     }
     after();
-    ++n;
+    w.count(true);
   }
-  slot.end_ns = Clock::mono_ns();
-  slot.warm_ops = warm;
-  slot.ops = n;
+  w.close();
 }
-
-// Meter: run_ops()'s accounting for bodies that run their own loop — a consumer that stops on
-// a sentinel, rounds a leader classifies as warm-up or measured, a pipeline stage. count()
-// each op; the first measured one clears the histograms and opens the measured window;
-// finish() closes it and stores the counts in the slot (call it once, on every exit path).
-// Spans go into the histograms as Clock::net_ns(t1 - t0): net of the clock's own cost.
-struct Meter {
-  WorkerSlot& slot;
-  uint64_t warm = 0, n = 0;
-  bool measuring = false;
-  void count(bool measured) {
-    if (!measured) {
-      ++warm;
-      return;
-    }
-    if (!measuring) start();
-    ++n;
-  }
-  void start() {
-    measuring = true;
-    slot.latency.clear();
-    slot.wakeup.clear();
-    slot.begin_ns = Clock::mono_ns();
-  }
-  void finish() {
-    if (!measuring) start();
-    slot.end_ns = Clock::mono_ns();
-    slot.warm_ops = warm;
-    slot.ops = n;
-  }
-};
 
 }  // namespace ipcsync::harness
 

@@ -39,40 +39,74 @@ const std::string kBench = IPCSYNC_BENCH_EXE;
 using ipcsync::test::env;
 
 // Test bodies that make a window short on purpose: the faults that prove check_window fails.
-enum class Window { none, half, full };
+enum class Shape { none, half, full };
 
-template <Window W>
+template <Shape W>
 Instance window_instance(bool verify_ok = true) {
   Instance in;
   in.shared_bytes = 64;
   in.init = [](void*, const RunConfig&) {};
   in.body = [](void*, WorkerEnv& e) {
     Control& ctl = *e.ctl;
-    WorkerSlot& slot = *e.slot;
     auto phase = [&] { return ctl.phase.load(std::memory_order_relaxed); };
-    if (W == Window::none) {  // sleeps through the whole window, measures nothing
+    if (W == Shape::none) {  // sleeps through the whole window, measures nothing
       // (under --ops the stop phase never comes: it gives up at once, having done nothing)
       while (!e.cfg->ops_per_worker && phase() != Control::kStop)
         std::this_thread::sleep_for(std::chrono::milliseconds(1));
-      slot.begin_ns = slot.end_ns = Clock::mono_ns();
-      return;
+      return;  // the harness closes an empty window
     }
     while (phase() == Control::kWarmup) std::this_thread::sleep_for(std::chrono::microseconds(200));
-    if (W == Window::half) {  // starts counting half-way through the requested duration
+    if (W == Shape::half) {  // starts counting half-way through the requested duration
       const auto late = std::chrono::duration<double>(e.cfg->duration_s / 2);
       std::this_thread::sleep_for(late);
     }
-    slot.begin_ns = Clock::mono_ns();
-    uint64_t n = 0;
+    e.window.open();
     while (phase() != Control::kStop) {
-      ++n;
+      e.window.count(true);
       std::this_thread::sleep_for(std::chrono::microseconds(100));
     }
-    slot.end_ns = Clock::mono_ns();
-    slot.ops = n;
   };
   in.verify = verify_ok ? [](void*, const RunConfig&, const Totals&) { return VerifyResult{true, "fine"}; }
                         : [](void*, const RunConfig&, const Totals&) { return VerifyResult{false, "broken"}; };
+  in.destroy = [](void*) {};
+  return in;
+}
+
+// Worker 0 returns at once, in the warm-up, having measured nothing; the others bracket their
+// windows with stamps of their own (before open(), after close()) in the shared region, and
+// verify reports the union of those brackets: the run's window must lie inside it.
+struct Brackets {
+  uint64_t before_open[8], after_close[8];
+};
+Instance one_idle_worker_instance() {
+  Instance in;
+  in.shared_bytes = sizeof(Brackets);
+  in.init = [](void* p, const RunConfig&) { ::new (p) Brackets(); };
+  in.body = [](void* p, WorkerEnv& e) {
+    if (e.index == 0) return;
+    auto& b = *static_cast<Brackets*>(p);
+    Control& ctl = *e.ctl;
+    while (ctl.phase.load(std::memory_order_relaxed) == Control::kWarmup)
+      std::this_thread::sleep_for(std::chrono::microseconds(200));
+    b.before_open[e.index] = Clock::mono_ns();
+    e.window.open();
+    while (ctl.phase.load(std::memory_order_relaxed) != Control::kStop) {
+      e.window.count(true);
+      std::this_thread::sleep_for(std::chrono::microseconds(100));
+    }
+    e.window.close();
+    e.window.close();  // closing twice keeps the first
+    b.after_close[e.index] = Clock::mono_ns();
+  };
+  in.verify = [](void* p, const RunConfig& cfg, const Totals&) {
+    const auto& b = *static_cast<const Brackets*>(p);
+    uint64_t lo = UINT64_MAX, hi = 0;
+    for (int i = 1; i < cfg.procs; ++i) {
+      lo = std::min(lo, b.before_open[i]);
+      hi = std::max(hi, b.after_close[i]);
+    }
+    return VerifyResult{true, std::to_string(hi - lo)};
+  };
   in.destroy = [](void*) {};
   return in;
 }
@@ -128,20 +162,39 @@ double num(const std::map<std::string, std::string>& row, const std::string& k) 
 TEST_CASE("harness: a window with no op is short_window and says so", "[measurement][window]") {
   for (int procs : {1, 3}) {
     INFO("procs " << procs);
-    const RunResult r = run(window_instance<Window::none>(), procs, 0.1);
+    const RunResult r = run(window_instance<Shape::none>(), procs, 0.1);
     CHECK(r.status == ipcsync::harness::RunStatus::short_window);
     CHECK(r.ops == 0);
     CHECK(r.detail.rfind("no op completed in the measured window", 0) == 0);
     CHECK(r.detail.find("fine") != std::string::npos);  // verify's own detail is kept
   }
   // Under --ops too: fixed work that did nothing is not a measurement.
-  const RunResult o = run(window_instance<Window::none>(), 2, 0.05, 100);
+  const RunResult o = run(window_instance<Shape::none>(), 2, 0.05, 100);
   CHECK(o.status == ipcsync::harness::RunStatus::short_window);
+}
+
+TEST_CASE("harness: a worker that measured nothing neither stretches nor shrinks the run's window", "[measurement][window]") {
+  // The run's window is the union of the measuring workers' windows; an idle worker's empty
+  // window (closed in the warm-up, 0.3 s before the others open theirs) takes no part.
+  RunConfig cfg;
+  cfg.workload = "test_window";
+  cfg.primitive = "lock";
+  cfg.backend = "native";
+  cfg.procs = 3;
+  cfg.duration_s = 0.1;
+  cfg.warmup_s = 0.3;
+  const RunResult r = run_once(one_idle_worker_instance(), cfg, env().topo.plan("none", 3), env().topo, env().gate, 30);
+  INFO(r.status << ": " << r.detail << " seconds=" << r.seconds);
+  REQUIRE(verified_status(r.status));
+  REQUIRE(r.ops > 0);
+  const double bracket_s = std::stod(r.detail.substr(r.detail.rfind(' ') + 1)) * 1e-9;
+  CHECK(r.seconds > 0);
+  CHECK(r.seconds <= bracket_s);
 }
 
 TEST_CASE("harness: a window under 90 percent of --duration is short_window", "[measurement][window]") {
   // Every worker starts counting half-way through: the union of their windows is about 50%.
-  const RunResult r = run(window_instance<Window::half>(), 2, 0.2);
+  const RunResult r = run(window_instance<Shape::half>(), 2, 0.2);
   INFO(r.status << ": " << r.detail << " seconds=" << r.seconds);
   CHECK(r.status == ipcsync::harness::RunStatus::short_window);
   CHECK(r.ops > 0);
@@ -152,14 +205,14 @@ TEST_CASE("harness: a window under 90 percent of --duration is short_window", "[
 TEST_CASE("harness: a full window is ok and a failed verify outranks a short window", "[measurement][window]") {
   // The full body covers the window unless the machine starves it: ok with a real window, or
   // flagged. Never ok with a short one.
-  const RunResult r = run(window_instance<Window::full>(), 2, 0.2);
+  const RunResult r = run(window_instance<Shape::full>(), 2, 0.2);
   INFO(r.status << ": " << r.detail << " seconds=" << r.seconds);
   CHECK(verified_status(r.status));
   if (r.status == ipcsync::harness::RunStatus::ok) {
     CHECK(r.ops > 0);
     CHECK(r.seconds >= 0.9 * 0.2);
   }
-  const RunResult bad = run(window_instance<Window::none>(false), 2, 0.05);
+  const RunResult bad = run(window_instance<Shape::none>(false), 2, 0.05);
   CHECK(bad.status == ipcsync::harness::RunStatus::verify_failed);
   CHECK(bad.detail == "broken");
 }

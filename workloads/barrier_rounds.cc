@@ -55,13 +55,10 @@ Instance make_barrier_rounds() {
   in.init = [](void* p, const RunConfig& cfg) { ::new (p) S(static_cast<uint32_t>(cfg.procs)); };
   in.body = [](void* p, WorkerEnv& env) {
     auto* s = static_cast<S*>(p);
-    WorkerSlot& slot = *env.slot;
     const int n = env.nprocs, me = env.index;
     const uint64_t work = static_cast<uint64_t>(env.cfg->param("work_ns"));
     const uint64_t limit = env.cfg->ops_per_worker;
-    const uint32_t every = env.cfg->sample_every;
-    uint64_t warm = 0, ops = 0;
-    bool measuring = false;
+    Window& win = env.window;
     uint64_t x = 0x2545f4914f6cdd1dull * static_cast<uint64_t>(me + 1);
     const bool misreport = env.cfg->fault == "wrong_index" && me == 0;  // test-only
     for (uint64_t r = 0;; ++r) {
@@ -76,7 +73,7 @@ Instance make_barrier_rounds() {
       if (me == 0) {
         const uint32_t phase = env.ctl->phase.load(std::memory_order_relaxed);
         uint32_t k = phase == Control::kWarmup ? kWarm : kMeasured;
-        if (limit ? (k == kMeasured && ops >= limit) : phase == Control::kStop) k = kStop;
+        if (limit ? (k == kMeasured && win.ops() >= limit) : phase == Control::kStop) k = kStop;
         s->kind[par].store(k, std::memory_order_relaxed);
         s->rounds.fetch_add(1, std::memory_order_relaxed);
       }
@@ -109,27 +106,11 @@ Instance make_barrier_rounds() {
       }
       const uint32_t k = s->kind[par].load(std::memory_order_relaxed);
       if (k == kStop) break;
-      if (k == kWarm) {
-        ++warm;
-        continue;
-      }
-      if (!measuring) {
-        measuring = true;
-        slot.latency.clear();
-        slot.wakeup.clear();
-        slot.begin_ns = Clock::mono_ns();
-      }
-      ++ops;
-      if (idx + 1 != static_cast<uint32_t>(n)) {
-        const uint64_t tr = s->t_release.load(std::memory_order_relaxed);
-        if (t1 >= tr) slot.wakeup.record(Clock::net_ns(t1 - tr));
-      }
-      if (ops % every == 0) slot.latency.record(Clock::net_ns(t1 - t0));
+      win.count(k == kMeasured);
+      if (k != kMeasured) continue;
+      if (idx + 1 != static_cast<uint32_t>(n)) win.wakeup(s->t_release.load(std::memory_order_relaxed), t1);
+      if (win.sample()) win.latency(t0, t1);
     }
-    if (!measuring) slot.begin_ns = Clock::mono_ns();
-    slot.end_ns = Clock::mono_ns();
-    slot.warm_ops = warm;
-    slot.ops = ops;
   };
   in.verify = [](void* p, const RunConfig&, const Totals& t) {
     auto* s = static_cast<S*>(p);

@@ -19,13 +19,18 @@
 // sentinel per consumer. The buffer is one FIFO ring, so every real item is ahead of every
 // sentinel: each consumer gets until its sentinel, so all drain everything and nobody is left
 // blocked. Consumers check each body (no torn copy) and that each producer's sequence numbers
-// reach them increasing (FIFO per producer), record put-to-get latency in `latency`, and tally
+// reach them increasing (FIFO per producer), and tally
 // per producer count, sum and sum of squares of the sequence numbers. One op is one item
 // consumed (producers report none), so ops/s is items/s; an item is measured when it was put
 // in the measured phase (the tag says so), so --ops K gives exactly P x K measured items.
 // Verify: for every producer, items consumed == items put and the sums are those of 0..put-1
 // (each item consumed exactly once); no order error, no torn item, no early join; the buffer is
 // empty (and for joinable_queue no task unfinished).
+//
+// Samples (every --sample-every-th measured item, default every one): `wakeup` is put to get,
+// the item's time from its producer to a consumer running with it (the wake-up when the
+// consumer waited for it). Puts and gets are not timed one by one (`latency` stays empty): two
+// more clock reads per item would cost the throughput this workload exists to measure.
 #include <type_traits>
 #include <algorithm>
 #include <array>
@@ -222,11 +227,11 @@ Roles roles_of(const RunConfig& c) {
 
 template <class Tr, std::size_t S>
 void produce(Common& c, Tr& tr, WorkerEnv& env, const Roles& roles) {
-  WorkerSlot& slot = *env.slot;
   const uint64_t me = static_cast<uint64_t>(env.index);
   const uint64_t limit = env.cfg->ops_per_worker;
   const bool dup = env.cfg->fault == "dup_item" && me == 0;  // test-only: item 3 is put twice
   Item<S> it;
+  Window& win = env.window;
   uint64_t seq = 0, puts = 0, measured = 0;
   auto put = [&](uint64_t sq, bool m) {
     it.tag = me << kProducerShift | (m ? kMeasuredBit : 0) | sq;
@@ -236,19 +241,20 @@ void produce(Common& c, Tr& tr, WorkerEnv& env, const Roles& roles) {
     tr.put(it);
     ++puts;
   };
+  // A producer's window opens with its first measured put and closes after its last; its items
+  // are counted where they are consumed.
   for (;;) {
     const uint32_t phase = env.ctl->phase.load(std::memory_order_relaxed);
     const bool m = phase != Control::kWarmup;
     if (m) {
       if (limit ? measured >= limit : phase == Control::kStop) break;
-      if (measured++ == 0) slot.begin_ns = Clock::mono_ns();
+      if (measured++ == 0) win.open();
     }
     put(seq, m);
     if (dup && seq == 3) put(seq, m);
     ++seq;
   }
-  if (measured == 0) slot.begin_ns = Clock::mono_ns();
-  slot.end_ns = Clock::mono_ns();
+  win.close();
   c.per[me].put.store(seq, std::memory_order_relaxed);
   if (c.producers_left.fetch_sub(1, std::memory_order_acq_rel) == 1) {
     Item<S> stop{};
@@ -264,13 +270,11 @@ void produce(Common& c, Tr& tr, WorkerEnv& env, const Roles& roles) {
 
 template <class Tr, std::size_t S>
 void consume(Common& c, Tr& tr, WorkerEnv& env, const Roles& roles) {
-  Meter m{*env.slot};
-  const uint32_t every = env.cfg->sample_every;
+  Window& win = env.window;
   const bool drop = env.cfg->fault == "drop_item";  // test-only: producer 0's item 3 is lost
   const auto np = static_cast<std::size_t>(roles.producers);
   std::vector<uint64_t> next(np, 0), got(np, 0), sum(np, 0), sumsq(np, 0);
   uint64_t torn = 0, order = 0;
-  uint32_t k = every;
   for (;;) {
     const Item<S> it = tr.get();
     const uint64_t t1 = Clock::ticks();
@@ -300,11 +304,8 @@ void consume(Common& c, Tr& tr, WorkerEnv& env, const Roles& roles) {
       if (counted) c.per[p].processed.fetch_add(1, std::memory_order_release);
       tr.task_done();
     }
-    m.count(measured);
-    if (measured && --k == 0) {
-      k = every;
-      if (t1 >= it.t_put) env.slot->latency.record(Clock::net_ns(t1 - it.t_put));
-    }
+    win.count(measured);
+    if (measured && win.sample()) win.wakeup(it.t_put, t1);
   }
   for (std::size_t p = 0; p < np; ++p) {
     c.per[p].got.fetch_add(got[p], std::memory_order_relaxed);
@@ -313,7 +314,6 @@ void consume(Common& c, Tr& tr, WorkerEnv& env, const Roles& roles) {
   }
   if (torn) c.torn.fetch_add(torn, std::memory_order_relaxed);
   if (order) c.order_errors.fetch_add(order, std::memory_order_relaxed);
-  m.finish();
 }
 
 template <class F>

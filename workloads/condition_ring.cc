@@ -46,12 +46,9 @@ Instance make_condition_ring() {
   in.init = [](void* p, const RunConfig&) { ::new (p) S(); };
   in.body = [](void* p, WorkerEnv& env) {
     auto* s = static_cast<S*>(p);
-    WorkerSlot& slot = *env.slot;
     const int n = env.nprocs, me = env.index;
     const uint64_t limit = env.cfg->ops_per_worker;
-    const uint32_t every = env.cfg->sample_every;
-    uint64_t warm = 0, ops = 0;
-    bool measuring = false;
+    Window& win = env.window;
     bool skip = env.cfg->fault == "skip_turn" && me == 0;  // test-only: worker 0 passes twice, once
     std::unique_lock g(s->lock);
     for (;;) {
@@ -59,25 +56,17 @@ Instance make_condition_ring() {
       while (s->passes % static_cast<uint64_t>(n) != static_cast<uint64_t>(me) && !s->stop) s->cond[me].wait();
       if (s->stop) break;
       const uint64_t t1 = Clock::ticks();
-      const uint32_t phase = env.ctl->phase.load(std::memory_order_relaxed);
-      if (phase != Control::kWarmup && !measuring) {
-        measuring = true;
-        slot.latency.clear();
-        slot.wakeup.clear();
-        slot.begin_ns = Clock::mono_ns();
-      }
-      if (limit ? (measuring && ops >= limit) : phase == Control::kStop) {
+      const bool measuring = win.enter(*env.ctl);
+      if (limit ? (measuring && win.ops() >= limit)
+                : env.ctl->phase.load(std::memory_order_relaxed) == Control::kStop) {
         s->stop = 1;
         for (int i = 0; i < n; ++i) s->cond[i].notify_all();
         break;
       }
+      win.count(measuring);
       if (measuring) {
-        ++ops;
-        if (n > 1 && s->passes >= static_cast<uint64_t>(n) && t1 >= s->t_notify)
-          slot.wakeup.record(Clock::net_ns(t1 - s->t_notify));
-        if (ops % every == 0) slot.latency.record(Clock::net_ns(t1 - t0));
-      } else {
-        ++warm;
+        if (n > 1 && s->passes >= static_cast<uint64_t>(n)) win.wakeup(s->t_notify, t1);
+        if (win.sample()) win.latency(t0, t1);
       }
       if (s->passes % static_cast<uint64_t>(n) != static_cast<uint64_t>(me)) ++s->errors;
       ++s->passes;
@@ -89,10 +78,6 @@ Instance make_condition_ring() {
       s->cond[s->passes % static_cast<uint64_t>(n)].notify();
     }
     g.unlock();
-    if (!measuring) slot.begin_ns = Clock::mono_ns();
-    slot.end_ns = Clock::mono_ns();
-    slot.warm_ops = warm;
-    slot.ops = ops;
   };
   in.verify = [](void* p, const RunConfig&, const Totals& t) {
     auto* s = static_cast<S*>(p);

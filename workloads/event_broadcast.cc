@@ -133,23 +133,22 @@ Instance make_event_broadcast() {
     const int size = group_size(*env.cfg);
     Group<T>& grp = static_cast<S*>(p)->groups[env.index / size];
     T& cast = grp.cast;
-    Meter m{*env.slot};
+    Window& win = env.window;
     const uint32_t listeners = static_cast<uint32_t>(size - 1);
     if (env.index % size == 0) {
       const uint64_t limit = env.cfg->ops_per_worker;
-      const uint32_t every = env.cfg->sample_every;
       for (uint64_t r = 0;; ++r) {
         const uint32_t phase = env.ctl->phase.load(std::memory_order_relaxed);
         uint32_t kind = phase == Control::kWarmup ? kWarm : kMeasured;
-        if (limit ? (kind == kMeasured && m.n >= limit) : phase == Control::kStop) kind = kStop;
+        if (limit ? (kind == kMeasured && win.ops() >= limit) : phase == Control::kStop) kind = kStop;
         const uint64_t t0 = Clock::ticks();
         cast.post(r, kind);
         if (kind == kStop) break;
         if (listeners > 0) cast.await_acks(r, listeners);
         const uint64_t t1 = Clock::ticks();
         cast.reset(r);
-        m.count(kind == kMeasured);
-        if (kind == kMeasured && m.n % every == 0) env.slot->latency.record(Clock::net_ns(t1 - t0));
+        win.count(kind == kMeasured);
+        if (kind == kMeasured && win.sample()) win.latency(t0, t1);
       }
     } else {
       const bool miss = env.cfg->fault == "miss_round" && env.index == 1;  // test-only
@@ -157,11 +156,10 @@ Instance make_event_broadcast() {
         const Seen s = cast.listen(r, listeners);
         if (s.kind == kStop) break;
         if (s.round != r) grp.errors.fetch_add(1, std::memory_order_relaxed);
-        if (!miss || r != 3) m.count(s.kind == kMeasured);  // the fault: listener 1 does not count round 3
-        if (s.kind == kMeasured && s.t_run >= s.t_set) env.slot->wakeup.record(Clock::net_ns(s.t_run - s.t_set));
+        if (!miss || r != 3) win.count(s.kind == kMeasured);  // the fault: listener 1 does not count round 3
+        if (s.kind == kMeasured) win.wakeup(s.t_set, s.t_run);
       }
     }
-    m.finish();
   };
   in.verify = [](void* p, const RunConfig& cfg, const Totals& t) {
     auto* s = static_cast<S*>(p);

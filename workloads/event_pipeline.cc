@@ -61,10 +61,8 @@ Instance make_event_pipeline() {
     auto* s = static_cast<S*>(p);
     const int n = env.nprocs, me = env.index;
     const uint64_t work = static_cast<uint64_t>(env.cfg->param("work_ns"));
-    const uint32_t every = env.cfg->sample_every;
     const bool drop = env.cfg->fault == "drop_item" && me == 1;  // test-only: stage 1 loses item 3
-    Meter m{*env.slot};
-    uint32_t k = every;
+    Window& win = env.window;
     auto pass = [&](Item it) {  // to stage me + 1
       Link<E>& out = s->links[me + 1];
       out.freed.wait();
@@ -79,14 +77,13 @@ Instance make_event_pipeline() {
       for (uint64_t id = 0;; ++id) {
         const uint32_t phase = env.ctl->phase.load(std::memory_order_relaxed);
         uint32_t kind = phase == Control::kWarmup ? kWarm : kMeasured;
-        if (limit ? (kind == kMeasured && m.n >= limit) : phase == Control::kStop) kind = kStop;
+        if (limit ? (kind == kMeasured && win.ops() >= limit) : phase == Control::kStop) kind = kStop;
         const uint64_t t0 = Clock::ticks();
         if (kind != kStop) Clock::busy_ns(work);
         pass(Item{id, kind, 0, t0, 0});
         if (kind == kStop) break;
-        m.count(kind == kMeasured);
+        win.count(kind == kMeasured);
       }
-      m.finish();
       return;
     }
     Link<E>& in_link = s->links[me];
@@ -105,19 +102,16 @@ Instance make_event_pipeline() {
       expect = it.id + 1;
       if (drop && it.id == 3) continue;  // the fault: taken, never handled or passed on
       const bool measured = it.kind == kMeasured;
-      if (measured && t_run >= it.t_set) env.slot->wakeup.record(Clock::net_ns(t_run - it.t_set));
+      if (measured) win.wakeup(it.t_set, t_run);
       Clock::busy_ns(work);
-      m.count(measured);
+      win.count(measured);
       if (me + 1 < n) {
         pass(it);
-      } else if (measured && --k == 0) {
-        k = every;
-        const uint64_t t_end = Clock::ticks();
-        if (t_end >= it.t_created) env.slot->latency.record(Clock::net_ns(t_end - it.t_created));
+      } else if (measured && win.sample()) {
+        win.latency(it.t_created, Clock::ticks());  // the item, from its creation to its last stage
       }
     }
     if (errors) s->order_errors.fetch_add(errors, std::memory_order_relaxed);
-    m.finish();
   };
   in.verify = [](void* p, const RunConfig&, const Totals& t) {
     auto* s = static_cast<S*>(p);

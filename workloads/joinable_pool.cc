@@ -80,10 +80,7 @@ Instance make_joinable_pool() {
       q.close();
       return;
     }
-    WorkerSlot& slot = *env.slot;
-    const uint32_t every = env.cfg->sample_every;
-    uint64_t warm = 0, ops = 0;
-    bool measuring = false;
+    Window& win = env.window;
     for (;;) {
       Task t;
       try {
@@ -92,25 +89,11 @@ Instance make_joinable_pool() {
         break;
       }
       const uint64_t t1 = Clock::ticks();
-      if (!measuring && env.ctl->phase.load(std::memory_order_relaxed) != Control::kWarmup) {
-        measuring = true;
-        slot.latency.clear();
-        slot.wakeup.clear();
-        slot.begin_ns = Clock::mono_ns();
-      }
-      if (measuring) {
-        ++ops;
-        if (ops % every == 0 && t1 >= t.t_put)
-          slot.wakeup.record(Clock::net_ns(t1 - t.t_put));
-      } else {
-        ++warm;
-      }
+      const bool measuring = win.enter(*env.ctl);
+      win.count(measuring);
+      if (measuring && win.sample()) win.wakeup(t.t_put, t1);
       process(t);
     }
-    if (!measuring) slot.begin_ns = Clock::mono_ns();
-    slot.end_ns = Clock::mono_ns();
-    slot.warm_ops = warm;
-    slot.ops = ops;
   };
   in.verify = [](void* p, const RunConfig&, const Totals&) {
     auto* s = static_cast<S*>(p);

@@ -148,14 +148,12 @@ Instance make_phased_barrier() {
     const uint64_t work = static_cast<uint64_t>(env.cfg->param("work_ns"));
     const uint64_t phases = static_cast<uint64_t>(env.cfg->param("phases"));
     const uint64_t limit = phases ? phases : env.cfg->ops_per_worker;
-    const uint32_t every = env.cfg->sample_every;
     // test-only: worker 0 skips one wait in kSkipEvery (never the stop round) and makes it up
     // at the next round, so the barrier's count stays right but it ran a phase ahead.
     const bool skipper = env.cfg->fault == "skip_wait" && me == 0 && n > 1;
-    Meter m{*env.slot};
+    Window& win = env.window;
     uint64_t x = 0x2545f4914f6cdd1dull * static_cast<uint64_t>(me + 1);
     uint64_t t_prev = 0;
-    uint32_t k = every;
     bool owe = false;  // skip_wait: the previous round's wait is still to be done
     bool last = false;
     auto wait = [&](uint64_t round) {
@@ -200,7 +198,7 @@ Instance make_phased_barrier() {
       if (me == 0) {
         const uint32_t phase = env.ctl->phase.load(std::memory_order_relaxed);
         kind = phase == Control::kWarmup ? kWarm : kMeasured;
-        if (limit ? (kind == kMeasured && m.n >= limit) : phase == Control::kStop) kind = kStop;
+        if (limit ? (kind == kMeasured && win.ops() >= limit) : phase == Control::kStop) kind = kStop;
         s->kind[par].store(kind, std::memory_order_relaxed);
         s->rounds.fetch_add(1, std::memory_order_relaxed);
       }
@@ -219,20 +217,13 @@ Instance make_phased_barrier() {
       if (!skip) mark(r, idx);
       kind = s->kind[par].load(std::memory_order_relaxed);
       if (kind == kStop) break;
-      m.count(kind == kMeasured);
+      win.count(kind == kMeasured);
       if (kind == kMeasured) {
-        if (!last && !skip) {
-          const uint64_t tl = s->t_last[par].load(std::memory_order_relaxed);
-          if (t1 >= tl) env.slot->wakeup.record(Clock::net_ns(t1 - tl));
-        }
-        if (t_prev && --k == 0) {
-          k = every;
-          env.slot->latency.record(Clock::net_ns(t1 - t_prev));
-        }
+        if (!last && !skip) win.wakeup(s->t_last[par].load(std::memory_order_relaxed), t1);
+        if (t_prev && win.sample()) win.latency(t_prev, t1);
       }
       t_prev = t1;
     }
-    m.finish();
   };
   in.verify = [](void* p, const RunConfig&, const Totals& t) {
     auto* s = static_cast<S*>(p);

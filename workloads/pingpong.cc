@@ -146,21 +146,14 @@ Instance make_pingpong() {
   in.init = [](void* p, const RunConfig&) { ::new (p) S(); };
   in.body = [](void* p, WorkerEnv& env) {
     Pair<M>& pr = static_cast<S*>(p)->pairs[env.index / 2];
-    WorkerSlot& slot = *env.slot;
-    uint64_t warm = 0, ops = 0;
+    Window& w = env.window;
     if (env.index % 2 == 0) {  // pinger
       const uint64_t limit = env.cfg->ops_per_worker;
-      const uint32_t every = env.cfg->sample_every;
-      bool measuring = false;
-      uint32_t k = every;
       const bool stale = env.cfg->fault == "stale_message";  // test-only: each pinger resends message 2 as 3
       for (uint64_t seq = 1;; ++seq) {
-        const uint32_t phase = env.ctl->phase.load(std::memory_order_relaxed);
-        if (!measuring && phase != Control::kWarmup) {
-          measuring = true;
-          slot.begin_ns = Clock::mono_ns();
-        }
-        if (limit ? (measuring && ops >= limit) : phase == Control::kStop) {
+        const bool measuring = w.enter(*env.ctl);
+        if (limit ? (measuring && w.ops() >= limit)
+                  : env.ctl->phase.load(std::memory_order_relaxed) == Control::kStop) {
           pr.letter.word.store(seq | Letter::kStopBit, std::memory_order_release);
           pr.msg.ping(pr.letter);  // the last letter releases the ponger; no pong comes back
           break;
@@ -173,44 +166,24 @@ Instance make_pingpong() {
         pr.msg.ping(pr.letter);
         pr.msg.wait_pong();
         const uint64_t t1 = Clock::ticks();
-        if (!measuring) {
-          ++warm;
-          continue;
-        }
-        ++ops;
-        if (--k == 0) {
-          k = every;
-          slot.latency.record(Clock::net_ns(t1 - t0));
-        }
+        w.count(measuring);
+        if (measuring && w.sample()) w.latency(t0, t1);
       }
     } else {  // ponger
-      bool measuring = false;
       for (uint64_t expect = 1;; ++expect) {
         pr.msg.wait_ping(pr.letter);
         const uint64_t t1 = Clock::ticks();
         const uint64_t word = pr.letter.word.load(std::memory_order_acquire);
         if ((word & ~Letter::kStopBit) != expect) ++pr.book.errors;
         if (word & Letter::kStopBit) break;
-        if (!measuring && env.ctl->phase.load(std::memory_order_relaxed) != Control::kWarmup) {
-          measuring = true;
-          slot.begin_ns = Clock::mono_ns();
-        }
+        const bool measuring = w.enter(*env.ctl);
         const uint64_t t0 = pr.letter.t_ping.load(std::memory_order_relaxed);
         ++pr.book.received;
         pr.msg.pong();
-        if (measuring) {
-          ++ops;
-          if (t1 >= t0) slot.wakeup.record(Clock::net_ns(t1 - t0));
-        } else {
-          ++warm;
-        }
+        w.count(measuring);
+        w.wakeup(t0, t1);
       }
-      if (!measuring) slot.begin_ns = Clock::mono_ns();
     }
-    if (slot.begin_ns == 0) slot.begin_ns = Clock::mono_ns();
-    slot.end_ns = Clock::mono_ns();
-    slot.warm_ops = warm;
-    slot.ops = ops;
   };
   in.verify = [](void* p, const RunConfig& cfg, const Totals& t) {
     auto* s = static_cast<S*>(p);

@@ -120,13 +120,10 @@ Instance make_queue_pipeline() {
       return;
     }
     // Consumer: its own loop (it stops on close, not on the phase).
-    WorkerSlot& slot = *env.slot;
-    const uint32_t every = env.cfg->sample_every;
+    Window& win = env.window;
     std::vector<uint64_t> next(static_cast<std::size_t>(producers), 0), got(next), sum(next);
-    uint64_t warm = 0, ops = 0;
-    bool measuring = false;
     for (;;) {
-      const bool sample = measuring && (ops + 1) % every == 0;
+      const bool sample = win.is_open() && win.sample();  // time this get (and its wake-up)
       const uint64_t t0 = sample ? Clock::ticks() : 0;
       Item it;
       try {
@@ -147,19 +144,11 @@ Instance make_queue_pipeline() {
         ++got[it.producer];
         sum[it.producer] += it.seq;
       }
-      if (!measuring && env.ctl->phase.load(std::memory_order_relaxed) != Control::kWarmup) {
-        measuring = true;
-        slot.latency.clear();
-        slot.wakeup.clear();
-        slot.begin_ns = Clock::mono_ns();
-      }
-      if (measuring) {
-        ++ops;
-        if (sample) slot.latency.record(Clock::net_ns(t1 - t0));
-        if (ops % every == 0 && t1 >= it.t_put)
-          slot.wakeup.record(Clock::net_ns(t1 - it.t_put));
-      } else {
-        ++warm;
+      const bool measuring = win.enter(*env.ctl);
+      win.count(measuring);
+      if (sample) {
+        win.latency(t0, t1);
+        win.wakeup(it.t_put, t1);
       }
       after();
     }
@@ -167,10 +156,6 @@ Instance make_queue_pipeline() {
       s->per[pr].got.fetch_add(got[static_cast<std::size_t>(pr)], std::memory_order_relaxed);
       s->per[pr].seq_sum.fetch_add(sum[static_cast<std::size_t>(pr)], std::memory_order_relaxed);
     }
-    if (!measuring) slot.begin_ns = Clock::mono_ns();
-    slot.end_ns = Clock::mono_ns();
-    slot.warm_ops = warm;
-    slot.ops = ops;
   };
   in.verify = [](void* p, const RunConfig& cfg, const Totals&) {
     auto* s = static_cast<S*>(p);
