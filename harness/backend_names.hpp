@@ -27,8 +27,9 @@ struct RoleInfo {
 // Every role, in the table's order.
 const std::vector<RoleInfo>& role_table();
 
-// The role called `name`, or nullptr when it is not a role (cacheline, the floor pingpong and
-// c2c measure, is a workload's primitive but no role).
+// The role called `name`, or nullptr when it is not a role (the references cacheline, the floor
+// pingpong and c2c measure, and spsc_ring, the queue's ceiling, are workloads' primitives but no
+// roles).
 const RoleInfo* find_role(std::string_view name);
 
 }  // namespace ipcsync::harness

@@ -31,6 +31,7 @@
 #include "harness/runner.hpp"
 #include "harness/topology.hpp"
 #include "harness/torture.hpp"
+#include "ipcsync/futex.hpp"
 
 using namespace ipcsync::harness;
 
@@ -215,6 +216,13 @@ int run(int argc, char** argv) {
                           {"sample_every", lo.sample_every},
                           {"repetitions", lo.repetitions},
                           {"window_ms", lo.window_ms}};
+  // The native primitives' spin budget and what it was derived from (futex.hpp): calibrated
+  // here, in the parent, so every forked worker inherits the same PAUSE count.
+  const ipcsync::SpinCalibration spin = ipcsync::spin_calibration();
+  run_entry["spin"] = {{"pause_ns", spin.pause_ns},
+                       {"budget_ns", spin.budget_ns},
+                       {"limit_pauses", spin.limit_pauses},
+                       {"source", spin.source}};
   run_entry["warnings"] = ctx.warnings;
   const RowKeys keys{run_id, ctx.host_id, opt.labels};
 

@@ -34,7 +34,7 @@ const WorkloadDef* Registry::default_for(const std::string& primitive) const {
 }
 
 std::vector<std::string> Registry::primitives() const {
-  // The roles in the table's order, then what workloads drive that is no role (cacheline).
+  // The roles in the table's order, then what workloads drive that is no role (the references: cacheline, spsc_ring).
   std::vector<std::string> out;
   for (const auto& r : role_table()) out.push_back(r.name);
   std::set<std::string> other;
@@ -59,7 +59,7 @@ std::optional<Instance> Registry::instantiate(const WorkloadDef& def, const std:
 
 std::vector<std::string> Registry::backends_for(const std::string& primitive) const {
   if (const RoleInfo* r = find_role(primitive)) return r->backends;
-  // Not a role (cacheline): the backends its default workload instantiates on.
+  // Not a role (cacheline, spsc_ring): the backends its default workload instantiates on.
   std::vector<std::string> out;
   const WorkloadDef* d = default_for(primitive);
   if (!d) return out;

@@ -373,6 +373,69 @@ TEST_CASE("bench: every run entry has the harness's own loop cost from an empty 
   fs::remove_all(dir);
 }
 
+TEST_CASE("bench: every run entry records the spin budget in ns and in this host's PAUSEs", "[measurement][spin]") {
+  // The budget is a time; the PAUSE count is derived from a PAUSE timed on this host, and each
+  // override says where it came from. Every run of one file records its own (env differs).
+  const fs::path dir = temp_dir("spin");
+  const std::vector<std::string> argv{kBench, "--primitive", "lock", "--procs", "1", "--ops", "1000", "--quiet",
+                                      "--out", (dir / "r.csv").string()};
+  REQUIRE(run_cmd(argv).status == 0);
+  REQUIRE(run_cmd(argv, {"IPCSYNC_SPIN_NS=0"}).status == 0);
+  REQUIRE(run_cmd(argv, {"IPCSYNC_SPIN_NS=100000"}).status == 0);
+  REQUIRE(run_cmd(argv, {"IPCSYNC_SPIN=7", "IPCSYNC_SPIN_NS=100000"}).status == 0);
+  REQUIRE(run_cmd(argv, {"IPCSYNC_SPIN_NS=banana"}).status == 0);  // not a number: the default
+  std::ifstream jin((dir / "r.json").string());
+  const auto runs = nlohmann::json::parse(jin)["runs"];
+  REQUIRE(runs.size() == 5);
+  for (const auto& run : runs) {
+    INFO(run["spin"].dump());
+    CHECK(run["spin"]["pause_ns"].get<double>() > 0);
+  }
+  const auto& def = runs[0]["spin"];
+  CHECK(def["source"] == "default");
+  const double pause = def["pause_ns"].get<double>();
+  const double want = def["budget_ns"].get<double>() / pause;
+  CHECK(def["limit_pauses"].get<double>() == Approx(want).margin(1));
+  CHECK(runs[1]["spin"]["source"] == "IPCSYNC_SPIN_NS");
+  CHECK(runs[1]["spin"]["budget_ns"] == 0);
+  CHECK(runs[1]["spin"]["limit_pauses"] == 0);
+  CHECK(runs[2]["spin"]["budget_ns"] == 100000);
+  CHECK(runs[2]["spin"]["limit_pauses"].get<double>() ==
+        Approx(100000 / runs[2]["spin"]["pause_ns"].get<double>()).margin(1));
+  CHECK(runs[3]["spin"]["source"] == "IPCSYNC_SPIN");  // the PAUSE count wins over the budget
+  CHECK(runs[3]["spin"]["limit_pauses"] == 7);
+  CHECK(runs[4]["spin"]["source"] == "default");
+  CHECK(runs[4]["spin"]["budget_ns"] == def["budget_ns"]);
+  fs::remove_all(dir);
+}
+
+TEST_CASE("bench: spsc_ring (the queue's ceiling) is native only and one producer one consumer", "[measurement][spsc]") {
+  // Every item exactly once and in order, under --ops (no speed asserted); any other shape is
+  // refused with one line and exit 2.
+  const fs::path dir = temp_dir("spsc");
+  for (const char* msg : {"16", "4096"})
+    for (const char* cap : {"1", "8", "1024"}) {
+      const CmdResult r = run_cmd({kBench, "--primitive", "spsc_ring", "--procs", "2", "--msg-size", msg, "--capacity",
+                                   cap, "--ops", "5000", "--warmup", "0.01", "--format", "csv", "--quiet", "--out",
+                                   (dir / "r.csv").string()});
+      INFO(msg << " B, capacity " << cap << "\n" << r.out << r.err);
+      REQUIRE(r.status == 0);
+      const auto rows = csv_rows(r.out);
+      REQUIRE(rows.size() == 1);
+      CHECK(rows[0].at("workload") == "bounded_buffer");
+      CHECK(rows[0].at("backend") == "native");
+      CHECK(verified_status(rows[0].at("status")));
+      CHECK(rows[0].at("detail").find("put=") != std::string::npos);
+      CHECK(rows[0].at("ops") == "5000");
+    }
+  const CmdResult four = run_cmd({kBench, "--primitive", "spsc_ring", "--procs", "4", "--no-save"});
+  CHECK(four.status == 2);
+  CHECK(four.err.find("spsc_ring") != std::string::npos);
+  const CmdResult posix = run_cmd({kBench, "--primitive", "spsc_ring", "--backend", "posix", "--procs", "2", "--no-save"});
+  CHECK(posix.status == 2);
+  fs::remove_all(dir);
+}
+
 TEST_CASE("bench: c2c writes one verified row per unordered pair of the allowed PUs", "[measurement][c2c]") {
   const auto& pus = env().topo.pus();
   if (pus.size() < 2) {

@@ -1,5 +1,5 @@
 // workloads/bounded_buffer.cc — the guide's bounded buffer: P producers, C consumers, a ring of
-// --capacity items of --msg-size bytes, built four ways.
+// --capacity items of --msg-size bytes, built four ways, and the ring that bounds them all.
 //
 //   primitive      | the buffer
 //   ---------------+-------------------------------------------------------------------------
@@ -11,6 +11,8 @@
 //   joinable_queue | the role's JoinableQueue<Item>(K): consumers task_done() every item, and
 //                  | each producer's last step is join(), which must not return before every
 //                  | item it put has been processed
+//   spsc_ring      | the ceiling (native only, --procs 2): a lock-free single-producer
+//                  | single-consumer ring of the same capacity and cells that spins, no role
 //
 // Workers 0..P-1 produce (--producers, default half the processes), the rest consume
 // (--consumers). An item is --msg-size bytes: a tag (producer, sequence number 0, 1, 2...), the
@@ -34,6 +36,7 @@
 #include <type_traits>
 #include <algorithm>
 #include <array>
+#include <cstddef>
 #include <atomic>
 #include <cstdio>
 #include <cstring>
@@ -157,6 +160,56 @@ class alignas(64) ConditionRing {
   C not_empty_{lock_};
   alignas(64) uint64_t head_ = 0, tail_ = 0;  // all under lock_
   uint32_t count_ = 0, cap_;
+};
+
+// The queue's ceiling (primitive spsc_ring, native only): a single-producer single-consumer
+// ring of the same capacity and cells, lock-free and spinning, in the shape of a well-tuned
+// SPSC queue (each side writes only its own index, in its own line, and keeps a copy of the
+// other's index so that it reads that line only when the copy says the ring is full or empty).
+// It is to the Queue what the cache-line floor is to ping-pong: what moving these items between
+// two processes costs with no blocking protocol at all, measured in the same run. It never
+// sleeps, so it means something only while both processes have a PU of their own.
+template <class T>
+class alignas(64) SpscRing {
+ public:
+  explicit SpscRing(uint32_t cap) : cap_(cap) {}
+  static std::size_t bytes_for(uint32_t cap) { return sizeof(SpscRing) + std::size_t{cap} * sizeof(T); }
+  static SpscRing* create_at(void* mem, uint32_t cap) { return ::new (mem) SpscRing(cap); }
+  void put(const T& v) {  // the producer only
+    const uint64_t h = head_.load(std::memory_order_relaxed);
+    while (h - tail_seen_ >= cap_) {
+      tail_seen_ = tail_.load(std::memory_order_acquire);
+      if (h - tail_seen_ >= cap_) cpu_relax();
+    }
+    std::memcpy(cell(h), &v, sizeof(T));
+    head_.store(h + 1, std::memory_order_release);
+  }
+  T get() {  // the consumer only
+    const uint64_t t = tail_.load(std::memory_order_relaxed);
+    while (t == head_seen_) {
+      head_seen_ = head_.load(std::memory_order_acquire);
+      if (t == head_seen_) cpu_relax();
+    }
+    T v;
+    std::memcpy(&v, cell(t), sizeof(T));
+    tail_.store(t + 1, std::memory_order_release);
+    return v;
+  }
+  bool empty() const { return head_.load() == tail_.load(); }
+
+  // (public only so that the layout can be asserted below)
+  char* cell(uint64_t pos) { return reinterpret_cast<char*>(this) + sizeof(*this) + (pos % cap_) * sizeof(T); }
+  const uint32_t cap_;                         // read-only after construction
+  alignas(64) std::atomic<uint64_t> head_{0};  // the producer's line: its index and its copy
+  uint64_t tail_seen_ = 0;                     //   of the consumer's
+  alignas(64) std::atomic<uint64_t> tail_{0};  // the consumer's line
+  uint64_t head_seen_ = 0;
+};
+static_assert(offsetof(SpscRing<Item<16>>, tail_) - offsetof(SpscRing<Item<16>>, head_) == 64);
+
+struct SpscFamily {
+  template <class T>
+  using type = SpscRing<T>;
 };
 
 // Families: the buffer type for an item type, per primitive.
@@ -401,6 +454,7 @@ Instance make_bounded_buffer() {
 using DrivenRoles = WorkloadRoles<roles::Semaphore, roles::Condition, roles::Queue, roles::JoinableQueue>;
 
 std::optional<Instance> make(const std::string& primitive, const std::string& backend) {
+  if (primitive == "spsc_ring") return backend == "native" ? std::optional(make_bounded_buffer<SpscFamily>()) : std::nullopt;
   return DrivenRoles::make(primitive, backend, []<class R, class B>() {
     if constexpr (std::is_same_v<R, roles::Semaphore>)
       return make_bounded_buffer<SemaphoreFamily<B>>();
@@ -428,14 +482,21 @@ std::string validate(const RunConfig& c) {
   if (r.producers < 1 || r.consumers < 1 || r.producers + r.consumers != c.procs)
     return "--producers/--consumers: bounded_buffer needs at least one of each and producers + consumers == --procs (got " +
            std::to_string(r.producers) + " + " + std::to_string(r.consumers) + " for --procs " + std::to_string(c.procs) + ")";
+  if (c.primitive == "spsc_ring" && (r.producers != 1 || r.consumers != 1))
+    return "--procs: spsc_ring is a single-producer single-consumer ring: it needs --procs 2 (got " +
+           std::to_string(r.producers) + " producers and " + std::to_string(r.consumers) + " consumers)";
   return "";
 }
 
 IPCSYNC_WORKLOAD(WorkloadDef{
     .name = "bounded_buffer",
-    .description = "P producers and C consumers pass numbered items through a bounded buffer (semaphore pair, condition, queue or joinable queue)",
-    .primitives = DrivenRoles::names(),
-    .default_for = {},
+    .description = "P producers and C consumers pass numbered items through a bounded buffer (semaphore pair, condition, queue or joinable queue); spsc_ring: the queue's ceiling",
+    .primitives = [] {
+      auto p = DrivenRoles::names();
+      p.push_back("spsc_ring");  // the reference ring, no role: native only, 1 producer 1 consumer
+      return p;
+    }(),
+    .default_for = {"spsc_ring"},
     .params = {{"producers", "producer processes (0: half of --procs, or --procs minus --consumers)", 0, 0, kMaxWorkers},
                {"consumers", "consumer processes (0: --procs minus the producers)", 0, 0, kMaxWorkers},
                {"capacity", "buffer capacity (items; the default fits POSIX mqueue's default msg_max of 10)", 8, 1, kMaxCapacity},

@@ -9,6 +9,7 @@
 
 #include <signal.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -36,13 +37,49 @@ timespec to_timespec(deadline d) noexcept {
   return ts;
 }
 
-uint32_t read_spin_limit() noexcept {
-  if (const char* s = std::getenv("IPCSYNC_SPIN")) {
-    char* end = nullptr;
-    const unsigned long v = std::strtoul(s, &end, 10);
-    if (end != s && *end == '\0' && v <= 1'000'000) return static_cast<uint32_t>(v);
+// env_u32(): an unsigned decimal environment variable in [lo, hi], or nullopt.
+bool env_u32(const char* name, unsigned long hi, uint32_t& out) noexcept {
+  const char* s = std::getenv(name);
+  if (!s) return false;
+  char* end = nullptr;
+  const unsigned long v = std::strtoul(s, &end, 10);
+  if (end == s || *end != '\0' || v > hi) return false;
+  out = static_cast<uint32_t>(v);
+  return true;
+}
+
+// pause_ns(): one cpu_relax() on this host. The fastest of 5 rounds of 128: a round that was
+// preempted or interrupted only ever reads slower, so the minimum is the instruction's own cost.
+double measure_pause_ns() noexcept {
+  constexpr int kRounds = 5, kPauses = 128;
+  double best = 1e9;
+  for (int r = 0; r < kRounds; ++r) {
+    timespec a{}, b{};
+    clock_gettime(CLOCK_MONOTONIC, &a);
+    for (int i = 0; i < kPauses; ++i) cpu_relax();
+    clock_gettime(CLOCK_MONOTONIC, &b);
+    const double ns = (static_cast<double>(b.tv_sec - a.tv_sec) * 1e9 + static_cast<double>(b.tv_nsec - a.tv_nsec)) / kPauses;
+    if (ns < best) best = ns;
   }
-  return kDefaultSpinLimit;
+  return best < 0.1 ? 0.1 : best;
+}
+
+SpinCalibration calibrate() noexcept {
+  SpinCalibration c;
+  c.pause_ns = measure_pause_ns();
+  c.budget_ns = kDefaultSpinNs;
+  c.source = "default";
+  if (env_u32("IPCSYNC_SPIN_NS", 1'000'000'000, c.budget_ns)) c.source = "IPCSYNC_SPIN_NS";
+  uint32_t pauses = 0;
+  if (env_u32("IPCSYNC_SPIN", 1'000'000, pauses)) {
+    c.source = "IPCSYNC_SPIN";
+    c.limit_pauses = pauses;
+    c.budget_ns = static_cast<uint32_t>(std::min(1e9, pauses * c.pause_ns + 0.5));
+    return c;
+  }
+  const double n = c.budget_ns / c.pause_ns + 0.5;
+  c.limit_pauses = static_cast<uint32_t>(n > 1e6 ? 1e6 : n);
+  return c;
 }
 
 long membarrier(int cmd) noexcept { return syscall(__NR_membarrier, cmd, 0, 0); }
@@ -129,8 +166,13 @@ uint32_t max_backoff() noexcept {
   return cap;
 }
 
+SpinCalibration spin_calibration() noexcept {
+  static const SpinCalibration c = calibrate();
+  return c;
+}
+
 uint32_t spin_limit() noexcept {
-  static const uint32_t limit = read_spin_limit();
+  static const uint32_t limit = spin_calibration().limit_pauses;
   return limit;
 }
 

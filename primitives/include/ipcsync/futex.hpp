@@ -125,15 +125,30 @@ inline void cpu_relax() noexcept {
 #endif
 }
 
-// kSpinLimit: how many PAUSE iterations a waiter spins before it parks in the kernel. On the
-// reference VM (AMD EPYC, KVM) one PAUSE costs ~15 ns, so the bound is ~2-4 µs: long enough to
-// catch a handoff from a process on another core (~70 ns cache-line round trip), far shorter
-// than the ~25 µs a cross-core futex wake costs, and short enough that when processes outnumber
-// cores a waiter gives its core back quickly. Override per process with IPCSYNC_SPIN=<n>
-// (0 disables spinning; read once).
-inline constexpr uint32_t kDefaultSpinLimit = 200;
+// The spin budget is a time, not a PAUSE count: a PAUSE costs ~19 ns on the AMD EPYC hosts this
+// project has run on and several times that on Intel cores since Skylake, so a fixed count
+// spun ~4 us on one and over 10 us on the other. The budget must catch a hand-off from a process
+// on another core (a one-line round trip: 70-160 ns on those hosts) and a short critical section,
+// and stay well under a cross-core futex wake (~10-25 us), which is what spinning saves; it is
+// also all a waiter wastes when processes outnumber cores. kDefaultSpinNs is set from a sweep of
+// the 2-process counter, the semaphore ping-pong and the semaphore-pair bounded buffer
+// (scripts/spin_sweep.py; the README gives the curve). spin_limit() is that budget in PAUSEs
+// of this host: each process times PAUSE once (the fastest of 5 rounds of 128, with
+// CLOCK_MONOTONIC), at its first spin or when spin_calibration() is asked (bench asks in the
+// parent before it forks, and records the result in its JSON context).
+// Overrides, read once per process: IPCSYNC_SPIN_NS=<ns> (0 disables spinning, at most 1e9), or
+// IPCSYNC_SPIN=<n PAUSEs>, the older count, which wins when both are set.
+inline constexpr uint32_t kDefaultSpinNs = 4000;
 #ifndef IPCSYNC_MODEL_CHECK
 uint32_t spin_limit() noexcept;
+// SpinCalibration: what spin_limit() was derived from, for a harness to record.
+struct SpinCalibration {
+  double pause_ns = 0;         // one PAUSE (x86) or YIELD (arm64) on this host, measured
+  uint32_t budget_ns = 0;      // the spin budget (kDefaultSpinNs or IPCSYNC_SPIN_NS)
+  uint32_t limit_pauses = 0;   // spin_limit(): the budget in PAUSEs
+  const char* source = "";     // "default", "IPCSYNC_SPIN_NS" or "IPCSYNC_SPIN"
+};
+SpinCalibration spin_calibration() noexcept;
 #endif
 
 // spin_until(): spins for at most spin_limit() PAUSEs, checking pred between rounds of PAUSE
