@@ -14,9 +14,11 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <new>
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "harness/clock.hpp"
@@ -188,6 +190,31 @@ struct Instance {
   bool python = false;  // the python backend: run by scripts/mp_backend.py, no function pointers
 };
 
+// instance_of<S>(body, verify): the Instance of a workload whose shared state is one object S.
+// The harness's side of every such workload, written once: shared_bytes, init (S constructed in
+// the mapping, S(const RunConfig&) when S has that constructor, else S()), destroy (~S), and
+// the cast: body and verify receive S* instead of the mapping's void*. Both are captureless
+// lambdas (C++20 makes them default-constructible), so the instance stays a handful of plain
+// function pointers and the measured loop stays monomorphic.
+template <class S, class Body, class Verify>
+Instance instance_of(Body, Verify) {
+  static_assert(std::is_empty_v<Body> && std::is_empty_v<Verify>, "body and verify must capture nothing");
+  Instance in;
+  in.shared_bytes = sizeof(S);
+  in.init = [](void* p, const RunConfig& cfg) {
+    if constexpr (std::is_constructible_v<S, const RunConfig&>)
+      ::new (p) S(cfg);
+    else
+      ::new (p) S();
+  };
+  in.body = [](void* p, WorkerEnv& env) { Body{}(static_cast<S*>(p), env); };
+  in.verify = [](void* p, const RunConfig& cfg, const Totals& t) -> VerifyResult {
+    return Verify{}(static_cast<S*>(p), cfg, t);
+  };
+  in.destroy = [](void* p) { static_cast<S*>(p)->~S(); };
+  return in;
+}
+
 struct ParamSpec {
   std::string name;     // key in RunConfig::params, e.g. "cs_ns"; flag is --cs-ns
   std::string help;
@@ -233,7 +260,7 @@ class Registry {
   const WorkloadDef* find(const std::string& name) const;
   const WorkloadDef* default_for(const std::string& primitive) const;
   // primitives(): every role of the table (ipcsync/roles.hpp) in its order, then the
-  // primitives workloads drive that are no role (cacheline), sorted.
+  // primitives workloads drive that are no role (the references: cacheline, spsc_ring), sorted.
   std::vector<std::string> primitives() const;
   // backends_for(): a role's backends from the role table; for another primitive, the
   // backends its default workload instantiates on. workloads_test holds each role's default

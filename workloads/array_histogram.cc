@@ -33,11 +33,7 @@ struct Shared {
 template <class A>
 Instance make_array_histogram() {
   using S = Shared<A>;
-  Instance in;
-  in.shared_bytes = sizeof(S);
-  in.init = [](void* p, const RunConfig&) { ::new (p) S(); };
-  in.body = [](void* p, WorkerEnv& env) {
-    auto* s = static_cast<S*>(p);
+  auto body = [](S* s, WorkerEnv& env) {
     const uint64_t cs = static_cast<uint64_t>(env.cfg->param("cs_ns"));
     const uint64_t think = static_cast<uint64_t>(env.cfg->param("think_ns"));
     const uint64_t bins = static_cast<uint64_t>(env.cfg->param("bins"));
@@ -73,8 +69,7 @@ Instance make_array_histogram() {
     }
     for (std::size_t b = 0; b < kMaxBins; ++b) s->tally[env.index].bins[b] = mine[b];
   };
-  in.verify = [](void* p, const RunConfig& cfg, const Totals& t) {
-    auto* s = static_cast<S*>(p);
+  auto verify = [](S* s, const RunConfig& cfg, const Totals& t) {
     const std::size_t bins = static_cast<std::size_t>(cfg.param("bins"));
     uint64_t sum = 0, bad = 0;
     for (std::size_t b = 0; b < kMaxBins; ++b) {
@@ -91,8 +86,7 @@ Instance make_array_histogram() {
                " bad_bins=" + std::to_string(bad);
     return r;
   };
-  in.destroy = [](void* p) { static_cast<S*>(p)->~S(); };
-  return in;
+  return instance_of<S>(body, verify);
 }
 
 // The roles it drives, declared once (WorkloadDef::primitives and the factory's dispatch).

@@ -19,64 +19,37 @@
 
 #include "harness/backends.hpp"
 #include "harness/workload.hpp"
+#include "workloads/barrier_checks.hpp"
 
 namespace ipcsync::harness {
 namespace {
 
-static_assert(kMaxWorkers % 64 == 0, "the phase masks hold kMaxWorkers bits in whole words");
-constexpr int kMaskWords = kMaxWorkers / 64;
-enum : uint32_t { kWarm = 0, kMeasured = 1, kStop = 2 };
+using namespace barrier_checks;
 
 template <class Bar>
 struct Shared {
-  explicit Shared(uint32_t n) : barrier(n) {}
+  explicit Shared(const RunConfig& c) : barrier(static_cast<uint32_t>(c.procs)) {}
   Bar barrier;
-  alignas(64) std::atomic<uint32_t> kind[2] = {};  // round r's kind in kind[r % 2]
-  std::atomic<uint64_t> t_release{0};
+  alignas(64) std::atomic<uint64_t> t_release{0};  // the round's release (ticks), by its action
   std::atomic<uint64_t> actions{0};
-  std::atomic<uint64_t> rounds{0};
-  alignas(64) std::atomic<uint64_t> invariant_errors{0};
-  std::atomic<uint64_t> permutation_errors{0};
-  alignas(64) std::atomic<uint32_t> marked[2] = {};
-  std::atomic<uint64_t> mask[2][kMaskWords] = {};
-  struct alignas(64) Done {
-    std::atomic<uint64_t> phases{0};  // phases this worker has finished
-  };
-  Done done[kMaxWorkers];
-  static_assert(std::extent_v<decltype(done)> >= static_cast<std::size_t>(kMaxWorkers),
-                "a slot per worker: --procs goes up to kMaxWorkers (harness/workload.hpp)");
+  Checks checks;
 };
 
 template <class Bar>
 Instance make_barrier_rounds() {
   using S = Shared<Bar>;
-  Instance in;
-  in.shared_bytes = sizeof(S);
-  in.init = [](void* p, const RunConfig& cfg) { ::new (p) S(static_cast<uint32_t>(cfg.procs)); };
-  in.body = [](void* p, WorkerEnv& env) {
-    auto* s = static_cast<S*>(p);
+  auto body = [](S* s, WorkerEnv& env) {
     const int n = env.nprocs, me = env.index;
     const uint64_t work = static_cast<uint64_t>(env.cfg->param("work_ns"));
     const uint64_t limit = env.cfg->ops_per_worker;
     Window& win = env.window;
-    uint64_t x = 0x2545f4914f6cdd1dull * static_cast<uint64_t>(me + 1);
+    Checks& ck = s->checks;
+    Jitter jitter(me);
     const bool misreport = env.cfg->fault == "wrong_index" && me == 0;  // test-only
     for (uint64_t r = 0;; ++r) {
-      const int par = static_cast<int>(r & 1);
-      if (work) {  // jittered work: 50%..150% of --work-ns
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        Clock::busy_ns(work / 2 + x % (work + 1));
-      }
-      s->done[me].phases.store(r + 1, std::memory_order_relaxed);
-      if (me == 0) {
-        const uint32_t phase = env.ctl->phase.load(std::memory_order_relaxed);
-        uint32_t k = phase == Control::kWarmup ? kWarm : kMeasured;
-        if (limit ? (k == kMeasured && win.ops() >= limit) : phase == Control::kStop) k = kStop;
-        s->kind[par].store(k, std::memory_order_relaxed);
-        s->rounds.fetch_add(1, std::memory_order_relaxed);
-      }
+      jitter.work(work);
+      ck.finished(me, r);
+      if (me == 0) ck.classify(r, *env.ctl, limit, win.ops());
       const uint64_t t0 = Clock::ticks();
       uint32_t idx = s->barrier.wait([&] {
         s->actions.fetch_add(1, std::memory_order_relaxed);
@@ -84,27 +57,9 @@ Instance make_barrier_rounds() {
       });
       if (misreport && r == 3) idx = idx == 0 ? 1 : 0;  // the fault: a duplicated arrival index
       const uint64_t t1 = Clock::ticks();
-      // Phase invariant: all finished phase r, nobody finished phase r+2. Sampled above 64.
-      const int checks = n <= 64 ? n : 64;
-      for (int c = 0; c < checks; ++c) {
-        const int j = n <= 64 ? c : static_cast<int>((static_cast<uint64_t>(c) * 2654435761u + r) % static_cast<uint64_t>(n));
-        const uint64_t d = s->done[j].phases.load(std::memory_order_relaxed);
-        if (d < r + 1 || d > r + 2) s->invariant_errors.fetch_add(1, std::memory_order_relaxed);
-      }
-      // Arrival indexes: a permutation of 0..n-1. The mark completing the round checks and clears
-      // the bitmap, before it can arrive at round r+1 (so before anyone marks round r+2).
-      if (idx >= static_cast<uint32_t>(n)) s->permutation_errors.fetch_add(1, std::memory_order_relaxed);
-      else s->mask[par][idx / 64].fetch_or(uint64_t{1} << (idx % 64), std::memory_order_relaxed);
-      if (s->marked[par].fetch_add(1, std::memory_order_acq_rel) + 1 == static_cast<uint32_t>(n)) {
-        for (int w = 0; w < kMaskWords; ++w) {
-          const int lo = w * 64;
-          const uint64_t want = lo >= n ? 0 : (n - lo >= 64 ? ~uint64_t{0} : (uint64_t{1} << (n - lo)) - 1);
-          if (s->mask[par][w].exchange(0, std::memory_order_relaxed) != want)
-            s->permutation_errors.fetch_add(1, std::memory_order_relaxed);
-        }
-        s->marked[par].store(0, std::memory_order_release);
-      }
-      const uint32_t k = s->kind[par].load(std::memory_order_relaxed);
+      ck.check_phase(n, r);
+      ck.mark(n, r, idx);
+      const uint32_t k = ck.kind_of(r);
       if (k == kStop) break;
       win.count(k == kMeasured);
       if (k != kMeasured) continue;
@@ -112,22 +67,20 @@ Instance make_barrier_rounds() {
       if (win.sample()) win.latency(t0, t1);
     }
   };
-  in.verify = [](void* p, const RunConfig&, const Totals& t) {
-    auto* s = static_cast<S*>(p);
-    bool equal = true;
-    for (uint64_t w : t.per_worker_ops) equal = equal && w == t.per_worker_ops.front();
-    const uint64_t rounds = s->rounds.load(), actions = s->actions.load();
+  auto verify = [](S* s, const RunConfig&, const Totals& t) {
+    const Checks& ck = s->checks;
+    const bool equal = equal_rounds(t);
+    const uint64_t rounds = ck.rounds.load(), actions = s->actions.load();
     VerifyResult r;
-    r.ok = equal && s->invariant_errors.load() == 0 && s->permutation_errors.load() == 0 && actions == rounds &&
+    r.ok = equal && ck.phase_errors.load() == 0 && ck.index_errors.load() == 0 && actions == rounds &&
            !s->barrier.broken();
     r.detail = "rounds=" + std::to_string(rounds) + " actions=" + std::to_string(actions) +
-               " phase_errors=" + std::to_string(s->invariant_errors.load()) +
-               " index_errors=" + std::to_string(s->permutation_errors.load()) + (equal ? "" : " UNEQUAL_ROUNDS") +
+               " phase_errors=" + std::to_string(ck.phase_errors.load()) +
+               " index_errors=" + std::to_string(ck.index_errors.load()) + (equal ? "" : " UNEQUAL_ROUNDS") +
                (s->barrier.broken() ? " BROKEN" : "");
     return r;
   };
-  in.destroy = [](void* p) { static_cast<S*>(p)->~S(); };
-  return in;
+  return instance_of<S>(body, verify);
 }
 
 // The roles it drives, declared once (WorkloadDef::primitives and the factory's dispatch).

@@ -28,6 +28,7 @@ constexpr uint32_t kExtraEvery = 64;  // extra_release fault: one cancellation i
 template <class Sem>
 struct Shared {
   explicit Shared(uint32_t seats) : sem(seats), seats(seats) {}
+  explicit Shared(const RunConfig& c) : Shared(static_cast<uint32_t>(c.param("seats"))) {}
   Sem sem;
   const uint32_t seats;
   alignas(64) std::atomic<uint32_t> held{0};  // seats booked right now
@@ -39,11 +40,7 @@ struct Shared {
 template <class Sem>
 Instance make_cinema() {
   using S = Shared<Sem>;
-  Instance in;
-  in.shared_bytes = sizeof(S);
-  in.init = [](void* p, const RunConfig& cfg) { ::new (p) S(static_cast<uint32_t>(cfg.param("seats"))); };
-  in.body = [](void* p, WorkerEnv& env) {
-    auto* s = static_cast<S*>(p);
+  auto body = [](S* s, WorkerEnv& env) {
     const uint64_t cs = static_cast<uint64_t>(env.cfg->param("cs_ns"));
     const uint64_t think = static_cast<uint64_t>(env.cfg->param("think_ns"));
     const uint32_t party = static_cast<uint32_t>(env.cfg->param("party"));
@@ -97,8 +94,7 @@ Instance make_cinema() {
     s->bookings.fetch_add(booked, std::memory_order_relaxed);
     s->rejections.fetch_add(rejected, std::memory_order_relaxed);
   };
-  in.verify = [](void* p, const RunConfig&, const Totals& t) {
-    auto* s = static_cast<S*>(p);
+  auto verify = [](S* s, const RunConfig&, const Totals& t) {
     uint32_t taken = 0;
     for (uint32_t i = 0; i < s->seats; ++i) taken += s->seat[i].load() != 0;
     int64_t value = -1;  // the permits left, where the role can tell
@@ -115,8 +111,7 @@ Instance make_cinema() {
                (taken ? " seats_still_taken=" + std::to_string(taken) : "");
     return r;
   };
-  in.destroy = [](void* p) { static_cast<S*>(p)->~S(); };
-  return in;
+  return instance_of<S>(body, verify);
 }
 
 // The roles it drives, declared once (WorkloadDef::primitives and the factory's dispatch).

@@ -41,11 +41,7 @@ template <class L, class C>
 Instance make_condition_ring() {
   using S = Shared<L, C>;
   static_assert(std::is_trivially_destructible_v<C>);
-  Instance in;
-  in.shared_bytes = sizeof(S);
-  in.init = [](void* p, const RunConfig&) { ::new (p) S(); };
-  in.body = [](void* p, WorkerEnv& env) {
-    auto* s = static_cast<S*>(p);
+  auto body = [](S* s, WorkerEnv& env) {
     const int n = env.nprocs, me = env.index;
     const uint64_t limit = env.cfg->ops_per_worker;
     Window& win = env.window;
@@ -79,8 +75,7 @@ Instance make_condition_ring() {
     }
     g.unlock();
   };
-  in.verify = [](void* p, const RunConfig&, const Totals& t) {
-    auto* s = static_cast<S*>(p);
+  auto verify = [](S* s, const RunConfig&, const Totals& t) {
     const uint64_t total = t.warm_ops + t.ops;
     uint64_t lo = UINT64_MAX, hi = 0;
     for (uint64_t w : t.per_worker_ops) {
@@ -93,8 +88,7 @@ Instance make_condition_ring() {
                " turn_errors=" + std::to_string(s->errors) + " spread=" + std::to_string(hi - lo);
     return r;
   };
-  in.destroy = [](void* p) { static_cast<S*>(p)->~S(); };
-  return in;
+  return instance_of<S>(body, verify);
 }
 
 // The roles it drives, declared once (WorkloadDef::primitives and the factory's dispatch).

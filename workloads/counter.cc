@@ -15,33 +15,19 @@ namespace {
 
 constexpr uint64_t kLingerNs = 1'000'000;  // skip_lock fault: the longest an unlocked increment waits
 
+// The mutex per role: a Lock, or a Semaphore(1) used as a binary semaphore.
 template <class Mutex>
 struct alignas(64) CounterShared {
   Mutex mutex;
   alignas(64) std::atomic<uint64_t> counter{0};
+  CounterShared() requires std::is_constructible_v<Mutex, uint32_t> : mutex(1u) {}
+  CounterShared() requires (!std::is_constructible_v<Mutex, uint32_t>) {}
 };
-
-// Mutex construction per role: a Lock, or a Semaphore(1) used as a binary semaphore.
-template <class M>
-M* construct_mutex(void* p) {
-  if constexpr (std::is_constructible_v<M, uint32_t>)
-    return ::new (p) M(1);
-  else
-    return ::new (p) M();
-}
 
 template <class Mutex>
 Instance make_counter() {
   using S = CounterShared<Mutex>;
-  Instance in;
-  in.shared_bytes = sizeof(S);
-  in.init = [](void* p, const RunConfig&) {
-    auto* s = static_cast<S*>(p);
-    construct_mutex<Mutex>(&s->mutex);
-    ::new (&s->counter) std::atomic<uint64_t>(0);
-  };
-  in.body = [](void* p, WorkerEnv& env) {
-    auto* s = static_cast<S*>(p);
+  auto body = [](S* s, WorkerEnv& env) {
     const uint64_t cs = static_cast<uint64_t>(env.cfg->param("cs_ns"));
     const uint64_t think = static_cast<uint64_t>(env.cfg->param("think_ns"));
     Mutex& m = s->mutex;
@@ -81,8 +67,7 @@ Instance make_counter() {
       }, after);
     }
   };
-  in.verify = [](void* p, const RunConfig& cfg, const Totals& t) {
-    auto* s = static_cast<S*>(p);
+  auto verify = [](S* s, const RunConfig& cfg, const Totals& t) {
     const uint64_t expect = t.warm_ops + t.ops;
     const uint64_t got = s->counter.load();
     VerifyResult r;
@@ -96,8 +81,7 @@ Instance make_counter() {
     }
     return r;
   };
-  in.destroy = [](void* p) { static_cast<S*>(p)->~S(); };
-  return in;
+  return instance_of<S>(body, verify);
 }
 
 // The roles it drives, declared once (WorkloadDef::primitives and the factory's dispatch).

@@ -126,12 +126,9 @@ int group_size(const RunConfig& cfg) {
 template <class T>
 Instance make_event_broadcast() {
   using S = Shared<T>;
-  Instance in;
-  in.shared_bytes = sizeof(S);
-  in.init = [](void* p, const RunConfig&) { ::new (p) S(); };
-  in.body = [](void* p, WorkerEnv& env) {
+  auto body = [](S* shared, WorkerEnv& env) {
     const int size = group_size(*env.cfg);
-    Group<T>& grp = static_cast<S*>(p)->groups[env.index / size];
+    Group<T>& grp = shared->groups[env.index / size];
     T& cast = grp.cast;
     Window& win = env.window;
     const uint32_t listeners = static_cast<uint32_t>(size - 1);
@@ -161,8 +158,7 @@ Instance make_event_broadcast() {
       }
     }
   };
-  in.verify = [](void* p, const RunConfig& cfg, const Totals& t) {
-    auto* s = static_cast<S*>(p);
+  auto verify = [](S* s, const RunConfig& cfg, const Totals& t) {
     const int size = group_size(cfg);
     uint64_t errors = 0, unequal = 0;
     for (int g = 0; g * size < cfg.procs; ++g) {
@@ -177,8 +173,7 @@ Instance make_event_broadcast() {
                " round_errors=" + std::to_string(errors) + (unequal == 0 ? "" : " UNEQUAL_ROUNDS");
     return r;
   };
-  in.destroy = [](void* p) { static_cast<S*>(p)->~S(); };
-  return in;
+  return instance_of<S>(body, verify);
 }
 
 // The roles it drives, declared once (WorkloadDef::primitives and the factory's dispatch).

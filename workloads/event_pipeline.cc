@@ -54,11 +54,7 @@ struct Shared {
 template <class E>
 Instance make_event_pipeline() {
   using S = Shared<E>;
-  Instance in;
-  in.shared_bytes = sizeof(S);
-  in.init = [](void* p, const RunConfig&) { ::new (p) S(); };
-  in.body = [](void* p, WorkerEnv& env) {
-    auto* s = static_cast<S*>(p);
+  auto body = [](S* s, WorkerEnv& env) {
     const int n = env.nprocs, me = env.index;
     const uint64_t work = static_cast<uint64_t>(env.cfg->param("work_ns"));
     const bool drop = env.cfg->fault == "drop_item" && me == 1;  // test-only: stage 1 loses item 3
@@ -113,8 +109,7 @@ Instance make_event_pipeline() {
     }
     if (errors) s->order_errors.fetch_add(errors, std::memory_order_relaxed);
   };
-  in.verify = [](void* p, const RunConfig&, const Totals& t) {
-    auto* s = static_cast<S*>(p);
+  auto verify = [](S* s, const RunConfig&, const Totals& t) {
     bool equal = true;
     for (uint64_t w : t.per_worker_ops) equal = equal && w == t.per_worker_ops.front();
     VerifyResult r;
@@ -124,8 +119,7 @@ Instance make_event_pipeline() {
                " order_errors=" + std::to_string(s->order_errors.load()) + (equal ? "" : " UNEQUAL_ITEMS");
     return r;
   };
-  in.destroy = [](void* p) { static_cast<S*>(p)->~S(); };
-  return in;
+  return instance_of<S>(body, verify);
 }
 
 // The roles it drives, declared once (WorkloadDef::primitives and the factory's dispatch).

@@ -31,14 +31,13 @@
 
 #include "harness/backends.hpp"
 #include "harness/workload.hpp"
+#include "workloads/barrier_checks.hpp"
 
 namespace ipcsync::harness {
 namespace {
 
-static_assert(kMaxWorkers % 64 == 0, "the phase masks hold kMaxWorkers bits in whole words");
-constexpr int kMaskWords = kMaxWorkers / 64;
+using namespace barrier_checks;
 constexpr int kSkipEvery = 8;  // skip_wait fault: worker 0 skips one wait in this many rounds
-enum : uint32_t { kWarm = 0, kMeasured = 1, kStop = 2 };
 
 // The role's Barrier.
 template <class Bar>
@@ -118,32 +117,17 @@ struct EventBarrier {
 
 template <class Bar>
 struct Shared {
-  explicit Shared(uint32_t n) : barrier(n) {}
+  explicit Shared(const RunConfig& c) : barrier(static_cast<uint32_t>(c.procs)) {}
   Bar barrier;
-  alignas(64) std::atomic<uint32_t> kind[2] = {};  // round r's kind in kind[r % 2], by worker 0
-  std::atomic<uint64_t> t_last[2] = {};             // round r's last arrival (ticks), by its action
+  alignas(64) std::atomic<uint64_t> t_last[2] = {};  // round r's last arrival (ticks), by its action
   std::atomic<uint64_t> actions{0};
-  std::atomic<uint64_t> rounds{0};
-  alignas(64) std::atomic<uint64_t> phase_errors{0};
-  std::atomic<uint64_t> index_errors{0};
-  alignas(64) std::atomic<uint32_t> marked[2] = {};
-  std::atomic<uint64_t> mask[2][kMaskWords] = {};
-  struct alignas(64) Done {
-    std::atomic<uint64_t> phases{0};  // phases this worker has finished
-  };
-  Done done[kMaxWorkers];
-  static_assert(std::extent_v<decltype(done)> >= static_cast<std::size_t>(kMaxWorkers),
-                "a slot per worker: --procs goes up to kMaxWorkers (harness/workload.hpp)");
+  Checks checks;
 };
 
 template <class Bar>
 Instance make_phased_barrier() {
   using S = Shared<Bar>;
-  Instance in;
-  in.shared_bytes = sizeof(S);
-  in.init = [](void* p, const RunConfig& cfg) { ::new (p) S(static_cast<uint32_t>(cfg.procs)); };
-  in.body = [](void* p, WorkerEnv& env) {
-    auto* s = static_cast<S*>(p);
+  auto body = [](S* s, WorkerEnv& env) {
     const int n = env.nprocs, me = env.index;
     const uint64_t work = static_cast<uint64_t>(env.cfg->param("work_ns"));
     const uint64_t phases = static_cast<uint64_t>(env.cfg->param("phases"));
@@ -152,7 +136,8 @@ Instance make_phased_barrier() {
     // at the next round, so the barrier's count stays right but it ran a phase ahead.
     const bool skipper = env.cfg->fault == "skip_wait" && me == 0 && n > 1;
     Window& win = env.window;
-    uint64_t x = 0x2545f4914f6cdd1dull * static_cast<uint64_t>(me + 1);
+    Checks& ck = s->checks;
+    Jitter jitter(me);
     uint64_t t_prev = 0;
     bool owe = false;  // skip_wait: the previous round's wait is still to be done
     bool last = false;
@@ -165,57 +150,24 @@ Instance make_phased_barrier() {
         last = true;
       });
     };
-    // Arrival indexes: a permutation of 0..n-1. The mark completing a round checks and clears
-    // its bitmap, before it can arrive at round r+1 (so before anyone marks round r+2).
-    auto mark = [&](uint64_t round, uint32_t idx) {
-      const int par = static_cast<int>(round & 1);
-      if (idx >= static_cast<uint32_t>(n)) s->index_errors.fetch_add(1, std::memory_order_relaxed);
-      else s->mask[par][idx / 64].fetch_or(uint64_t{1} << (idx % 64), std::memory_order_relaxed);
-      if (s->marked[par].fetch_add(1, std::memory_order_acq_rel) + 1 == static_cast<uint32_t>(n)) {
-        for (int w = 0; w < kMaskWords; ++w) {
-          const int lo = w * 64;
-          const uint64_t want = lo >= n ? 0 : (n - lo >= 64 ? ~uint64_t{0} : (uint64_t{1} << (n - lo)) - 1);
-          if (s->mask[par][w].exchange(0, std::memory_order_relaxed) != want)
-            s->index_errors.fetch_add(1, std::memory_order_relaxed);
-        }
-        s->marked[par].store(0, std::memory_order_release);
-      }
-    };
     for (uint64_t r = 0;; ++r) {
       const int par = static_cast<int>(r & 1);
-      if (work) {  // jittered work: 50%..150% of --work-ns
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        Clock::busy_ns(work / 2 + x % (work + 1));
-      }
-      s->done[me].phases.store(r + 1, std::memory_order_relaxed);
+      jitter.work(work);
+      ck.finished(me, r);
       if (owe) {  // skip_wait: the wait of round r-1, late
         owe = false;
-        mark(r - 1, wait(r - 1));
+        ck.mark(n, r - 1, wait(r - 1));
       }
       uint32_t kind = kMeasured;
-      if (me == 0) {
-        const uint32_t phase = env.ctl->phase.load(std::memory_order_relaxed);
-        kind = phase == Control::kWarmup ? kWarm : kMeasured;
-        if (limit ? (kind == kMeasured && win.ops() >= limit) : phase == Control::kStop) kind = kStop;
-        s->kind[par].store(kind, std::memory_order_relaxed);
-        s->rounds.fetch_add(1, std::memory_order_relaxed);
-      }
+      if (me == 0) kind = ck.classify(r, *env.ctl, limit, win.ops());
       const bool skip = skipper && kind != kStop && r % kSkipEvery == kSkipEvery - 1;
       uint32_t idx = 0;
       if (skip) owe = true;  // the fault: on to phase r+1 without waiting for the others
       else idx = wait(r);
       const uint64_t t1 = Clock::ticks();
-      // Phase invariant: all finished phase r, nobody finished phase r+2. Sampled above 64.
-      const int checks = n <= 64 ? n : 64;
-      for (int c = 0; c < checks; ++c) {
-        const int j = n <= 64 ? c : static_cast<int>((static_cast<uint64_t>(c) * 2654435761u + r) % static_cast<uint64_t>(n));
-        const uint64_t d = s->done[j].phases.load(std::memory_order_relaxed);
-        if (d < r + 1 || d > r + 2) s->phase_errors.fetch_add(1, std::memory_order_relaxed);
-      }
-      if (!skip) mark(r, idx);
-      kind = s->kind[par].load(std::memory_order_relaxed);
+      ck.check_phase(n, r);
+      if (!skip) ck.mark(n, r, idx);
+      kind = ck.kind_of(r);
       if (kind == kStop) break;
       win.count(kind == kMeasured);
       if (kind == kMeasured) {
@@ -225,23 +177,21 @@ Instance make_phased_barrier() {
       t_prev = t1;
     }
   };
-  in.verify = [](void* p, const RunConfig&, const Totals& t) {
-    auto* s = static_cast<S*>(p);
-    bool equal = true;
-    for (uint64_t w : t.per_worker_ops) equal = equal && w == t.per_worker_ops.front();
-    const uint64_t rounds = s->rounds.load(), actions = s->actions.load();
-    const bool open = s->marked[0].load() != 0 || s->marked[1].load() != 0;
+  auto verify = [](S* s, const RunConfig&, const Totals& t) {
+    const Checks& ck = s->checks;
+    const bool equal = equal_rounds(t);
+    const uint64_t rounds = ck.rounds.load(), actions = s->actions.load();
+    const bool open = ck.round_open();
     const bool broken = s->barrier.broken();
     VerifyResult r;
-    r.ok = equal && s->phase_errors.load() == 0 && s->index_errors.load() == 0 && !open && actions == rounds && !broken;
+    r.ok = equal && ck.phase_errors.load() == 0 && ck.index_errors.load() == 0 && !open && actions == rounds && !broken;
     r.detail = "rounds=" + std::to_string(rounds) + " actions=" + std::to_string(actions) +
-               " phase_errors=" + std::to_string(s->phase_errors.load()) +
-               " index_errors=" + std::to_string(s->index_errors.load()) + (equal ? "" : " UNEQUAL_ROUNDS") +
+               " phase_errors=" + std::to_string(ck.phase_errors.load()) +
+               " index_errors=" + std::to_string(ck.index_errors.load()) + (equal ? "" : " UNEQUAL_ROUNDS") +
                (open ? " UNFINISHED_ROUND" : "") + (broken ? " BROKEN" : "");
     return r;
   };
-  in.destroy = [](void* p) { static_cast<S*>(p)->~S(); };
-  return in;
+  return instance_of<S>(body, verify);
 }
 
 // The roles it drives, declared once (WorkloadDef::primitives and the factory's dispatch).

@@ -141,11 +141,8 @@ struct Shared {
 template <class M>
 Instance make_pingpong() {
   using S = Shared<M>;
-  Instance in;
-  in.shared_bytes = sizeof(S);
-  in.init = [](void* p, const RunConfig&) { ::new (p) S(); };
-  in.body = [](void* p, WorkerEnv& env) {
-    Pair<M>& pr = static_cast<S*>(p)->pairs[env.index / 2];
+  auto body = [](S* s, WorkerEnv& env) {
+    Pair<M>& pr = s->pairs[env.index / 2];
     Window& w = env.window;
     if (env.index % 2 == 0) {  // pinger
       const uint64_t limit = env.cfg->ops_per_worker;
@@ -185,8 +182,7 @@ Instance make_pingpong() {
       }
     }
   };
-  in.verify = [](void* p, const RunConfig& cfg, const Totals& t) {
-    auto* s = static_cast<S*>(p);
+  auto verify = [](S* s, const RunConfig& cfg, const Totals& t) {
     uint64_t errors = 0, mismatched = 0;
     for (int i = 0; i + 1 < cfg.procs; i += 2) {
       const Pair<M>& pr = s->pairs[i / 2];
@@ -201,8 +197,7 @@ Instance make_pingpong() {
                " unanswered=" + std::to_string(mismatched);
     return r;
   };
-  in.destroy = [](void* p) { static_cast<S*>(p)->~S(); };
-  return in;
+  return instance_of<S>(body, verify);
 }
 
 // The roles it drives, declared once (WorkloadDef::primitives and the factory's dispatch), and

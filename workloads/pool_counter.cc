@@ -18,6 +18,7 @@ namespace {
 template <class BS>
 struct alignas(64) Shared {
   explicit Shared(uint32_t k) : sem(k), permits(k) {}
+  explicit Shared(const RunConfig& c) : Shared(static_cast<uint32_t>(c.param("permits"))) {}
   BS sem;
   alignas(64) std::atomic<uint64_t> counter{0};
   std::atomic<uint32_t> holders{0};
@@ -28,11 +29,7 @@ struct alignas(64) Shared {
 template <class BS>
 Instance make_pool_counter() {
   using S = Shared<BS>;
-  Instance in;
-  in.shared_bytes = sizeof(S);
-  in.init = [](void* p, const RunConfig& cfg) { ::new (p) S(static_cast<uint32_t>(cfg.param("permits"))); };
-  in.body = [](void* p, WorkerEnv& env) {
-    auto* s = static_cast<S*>(p);
+  auto body = [](S* s, WorkerEnv& env) {
     const uint64_t cs = static_cast<uint64_t>(env.cfg->param("cs_ns"));
     const uint64_t think = static_cast<uint64_t>(env.cfg->param("think_ns"));
     const bool exclusive = s->permits == 1;
@@ -58,8 +55,7 @@ Instance make_pool_counter() {
       s->sem.release();
     }, [&] { Clock::busy_ns(think); });
   };
-  in.verify = [](void* p, const RunConfig&, const Totals& t) {
-    auto* s = static_cast<S*>(p);
+  auto verify = [](S* s, const RunConfig&, const Totals& t) {
     const uint64_t expect = t.warm_ops + t.ops;
     const uint64_t got = s->counter.load();
     bool refused = false;
@@ -75,8 +71,7 @@ Instance make_pool_counter() {
                " value=" + std::to_string(s->sem.value()) + (refused ? " extra_release=refused" : " extra_release=ACCEPTED");
     return r;
   };
-  in.destroy = [](void* p) { static_cast<S*>(p)->~S(); };
-  return in;
+  return instance_of<S>(body, verify);
 }
 
 // The roles it drives, declared once (WorkloadDef::primitives and the factory's dispatch).

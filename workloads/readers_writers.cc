@@ -41,11 +41,7 @@ struct Shared {
 template <class L, class C>
 Instance make_readers_writers() {
   using S = Shared<L, C>;
-  Instance in;
-  in.shared_bytes = sizeof(S);
-  in.init = [](void* p, const RunConfig&) { ::new (p) S(); };
-  in.body = [](void* p, WorkerEnv& env) {
-    auto* s = static_cast<S*>(p);
+  auto body = [](S* s, WorkerEnv& env) {
     const uint64_t cs = static_cast<uint64_t>(env.cfg->param("cs_ns"));
     const uint64_t think = static_cast<uint64_t>(env.cfg->param("think_ns"));
     const uint64_t write_pct = static_cast<uint64_t>(env.cfg->param("write_pct"));
@@ -120,8 +116,7 @@ Instance make_readers_writers() {
     s->violations.fetch_add(violations, std::memory_order_relaxed);
     s->torn.fetch_add(torn, std::memory_order_relaxed);
   };
-  in.verify = [](void* p, const RunConfig&, const Totals& t) {
-    auto* s = static_cast<S*>(p);
+  auto verify = [](S* s, const RunConfig&, const Totals& t) {
     const uint64_t writes = s->writes.load(), reads = s->reads.load();
     bool record_ok = true;
     for (int i = 0; i < kWords; ++i) record_ok = record_ok && s->record[i].load() == writes;
@@ -135,8 +130,7 @@ Instance make_readers_writers() {
                " record=" + std::to_string(s->record[0].load()) + (unlocked ? "" : " LEFT_LOCKED");
     return r;
   };
-  in.destroy = [](void* p) { static_cast<S*>(p)->~S(); };
-  return in;
+  return instance_of<S>(body, verify);
 }
 
 // The roles it drives, declared once (WorkloadDef::primitives and the factory's dispatch).

@@ -24,11 +24,7 @@ struct alignas(64) Shared {
 template <class R>
 Instance make_rlock_nested() {
   using S = Shared<R>;
-  Instance in;
-  in.shared_bytes = sizeof(S);
-  in.init = [](void* p, const RunConfig&) { ::new (p) S(); };
-  in.body = [](void* p, WorkerEnv& env) {
-    auto* s = static_cast<S*>(p);
+  auto body = [](S* s, WorkerEnv& env) {
     const uint64_t cs = static_cast<uint64_t>(env.cfg->param("cs_ns"));
     const uint64_t think = static_cast<uint64_t>(env.cfg->param("think_ns"));
     const uint32_t depth = static_cast<uint32_t>(env.cfg->param("depth"));
@@ -44,8 +40,7 @@ Instance make_rlock_nested() {
       for (uint32_t d = 0; d < depth; ++d) r.release();
     }, [&] { Clock::busy_ns(think); });
   };
-  in.verify = [](void* p, const RunConfig&, const Totals& t) {
-    auto* s = static_cast<S*>(p);
+  auto verify = [](S* s, const RunConfig&, const Totals& t) {
     const uint64_t expect = t.warm_ops + t.ops;
     const uint64_t got = s->counter.load();
     VerifyResult r;
@@ -56,8 +51,7 @@ Instance make_rlock_nested() {
                (s->rlock.locked() ? " left_locked" : "");
     return r;
   };
-  in.destroy = [](void* p) { static_cast<S*>(p)->~S(); };
-  return in;
+  return instance_of<S>(body, verify);
 }
 
 // The roles it drives, declared once (WorkloadDef::primitives and the factory's dispatch).

@@ -43,11 +43,7 @@ struct Shared {
 template <class V>
 Instance make_thermometer() {
   using S = Shared<V>;
-  Instance in;
-  in.shared_bytes = sizeof(S);
-  in.init = [](void* p, const RunConfig&) { ::new (p) S(); };
-  in.body = [](void* p, WorkerEnv& env) {
-    auto* s = static_cast<S*>(p);
+  auto body = [](S* s, WorkerEnv& env) {
     const uint64_t cs = static_cast<uint64_t>(env.cfg->param("cs_ns"));
     const uint64_t think = static_cast<uint64_t>(env.cfg->param("think_ns"));
     // test-only: one reading in kLoseEvery is a new record high whose maximum update is lost
@@ -89,8 +85,7 @@ Instance make_thermometer() {
     s->seen[env.index].hi = my_hi;
     s->violations.fetch_add(violations, std::memory_order_relaxed);
   };
-  in.verify = [](void* p, const RunConfig& cfg, const Totals&) {
-    auto* s = static_cast<S*>(p);
+  auto verify = [](S* s, const RunConfig& cfg, const Totals&) {
     int64_t lo = 0, hi = 0;
     for (int w = 0; w < cfg.procs; ++w) {
       lo = std::min(lo, s->seen[w].lo);
@@ -107,8 +102,7 @@ Instance make_thermometer() {
                " highest_read=" + std::to_string(hi) + (unlocked ? "" : " LEFT_LOCKED");
     return r;
   };
-  in.destroy = [](void* p) { static_cast<S*>(p)->~S(); };
-  return in;
+  return instance_of<S>(body, verify);
 }
 
 // The roles it drives, declared once (WorkloadDef::primitives and the factory's dispatch).

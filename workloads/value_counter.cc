@@ -15,12 +15,15 @@ namespace ipcsync::harness {
 namespace {
 
 template <class V>
+struct Shared {
+  V v{0};
+};
+
+template <class V>
 Instance make_value_counter() {
-  Instance in;
-  in.shared_bytes = sizeof(V);
-  in.init = [](void* p, const RunConfig&) { ::new (p) V(0); };
-  in.body = [](void* p, WorkerEnv& env) {
-    V& v = *static_cast<V*>(p);
+  using S = Shared<V>;
+  auto body = [](S* s, WorkerEnv& env) {
+    V& v = s->v;
     const uint64_t cs = static_cast<uint64_t>(env.cfg->param("cs_ns"));
     const uint64_t think = static_cast<uint64_t>(env.cfg->param("think_ns"));
     auto after = [&] { Clock::busy_ns(think); };
@@ -40,8 +43,8 @@ Instance make_value_counter() {
       }, after);
     }
   };
-  in.verify = [](void* p, const RunConfig&, const Totals& t) {
-    V& v = *static_cast<V*>(p);
+  auto verify = [](S* s, const RunConfig&, const Totals& t) {
+    V& v = s->v;
     const uint64_t expect = t.warm_ops + t.ops;
     const uint64_t got = v.load();
     VerifyResult r;
@@ -49,8 +52,7 @@ Instance make_value_counter() {
     r.detail = "value=" + std::to_string(got) + " expected=" + std::to_string(expect);
     return r;
   };
-  in.destroy = [](void* p) { static_cast<V*>(p)->~V(); };
-  return in;
+  return instance_of<S>(body, verify);
 }
 
 // The roles it drives, declared once (WorkloadDef::primitives and the factory's dispatch).
