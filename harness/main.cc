@@ -222,7 +222,9 @@ int run(int argc, char** argv) {
   run_entry["spin"] = {{"pause_ns", spin.pause_ns},
                        {"budget_ns", spin.budget_ns},
                        {"limit_pauses", spin.limit_pauses},
-                       {"source", spin.source}};
+                       {"source", spin.source},
+                       {"backoff_ns", spin.backoff_ns},
+                       {"backoff_pauses", spin.backoff_pauses}};
   run_entry["warnings"] = ctx.warnings;
   const RowKeys keys{run_id, ctx.host_id, opt.labels};
 

@@ -381,8 +381,8 @@ TEST_CASE("bench: every run entry records the spin budget in ns and in this host
                                       "--out", (dir / "r.csv").string()};
   REQUIRE(run_cmd(argv).status == 0);
   REQUIRE(run_cmd(argv, {"IPCSYNC_SPIN_NS=0"}).status == 0);
-  REQUIRE(run_cmd(argv, {"IPCSYNC_SPIN_NS=100000"}).status == 0);
-  REQUIRE(run_cmd(argv, {"IPCSYNC_SPIN=7", "IPCSYNC_SPIN_NS=100000"}).status == 0);
+  REQUIRE(run_cmd(argv, {"IPCSYNC_SPIN_NS=100000", "IPCSYNC_BACKOFF_NS=3000"}).status == 0);
+  REQUIRE(run_cmd(argv, {"IPCSYNC_SPIN=7", "IPCSYNC_SPIN_NS=100000", "IPCSYNC_BACKOFF=5"}).status == 0);
   REQUIRE(run_cmd(argv, {"IPCSYNC_SPIN_NS=banana"}).status == 0);  // not a number: the default
   std::ifstream jin((dir / "r.json").string());
   const auto runs = nlohmann::json::parse(jin)["runs"];
@@ -396,6 +396,14 @@ TEST_CASE("bench: every run entry records the spin budget in ns and in this host
   const double pause = def["pause_ns"].get<double>();
   const double want = def["budget_ns"].get<double>() / pause;
   CHECK(def["limit_pauses"].get<double>() == Approx(want).margin(1));
+  // The gap between looks is a time too, at least one PAUSE.
+  CHECK(def["backoff_pauses"].get<double>() >= 1);
+  CHECK(def["backoff_pauses"].get<double>() ==
+        Approx(std::max(1.0, def["backoff_ns"].get<double>() / pause)).margin(1));
+  CHECK(runs[2]["spin"]["backoff_ns"] == 3000);
+  CHECK(runs[2]["spin"]["backoff_pauses"].get<double>() ==
+        Approx(std::max(1.0, 3000 / runs[2]["spin"]["pause_ns"].get<double>())).margin(1));
+  CHECK(runs[3]["spin"]["backoff_pauses"] == 5);
   CHECK(runs[1]["spin"]["source"] == "IPCSYNC_SPIN_NS");
   CHECK(runs[1]["spin"]["budget_ns"] == 0);
   CHECK(runs[1]["spin"]["limit_pauses"] == 0);

@@ -75,10 +75,20 @@ SpinCalibration calibrate() noexcept {
     c.source = "IPCSYNC_SPIN";
     c.limit_pauses = pauses;
     c.budget_ns = static_cast<uint32_t>(std::min(1e9, pauses * c.pause_ns + 0.5));
-    return c;
+  } else {
+    const double n = c.budget_ns / c.pause_ns + 0.5;
+    c.limit_pauses = static_cast<uint32_t>(n > 1e6 ? 1e6 : n);
   }
-  const double n = c.budget_ns / c.pause_ns + 0.5;
-  c.limit_pauses = static_cast<uint32_t>(n > 1e6 ? 1e6 : n);
+  c.backoff_ns = kMaxBackoffNs;
+  uint32_t v = 0;
+  if (env_u32("IPCSYNC_BACKOFF_NS", 1'000'000, v) && v >= 1) c.backoff_ns = v;
+  if (env_u32("IPCSYNC_BACKOFF", 4096, v) && v >= 1) {
+    c.backoff_pauses = v;
+    c.backoff_ns = static_cast<uint32_t>(v * c.pause_ns + 0.5);
+  } else {
+    const double b = c.backoff_ns / c.pause_ns + 0.5;
+    c.backoff_pauses = static_cast<uint32_t>(b < 1 ? 1 : b > 4096 ? 4096 : b);
+  }
   return c;
 }
 
@@ -154,18 +164,6 @@ uint32_t refresh_self_id() noexcept {
 }
 }  // namespace detail
 
-uint32_t max_backoff() noexcept {
-  static const uint32_t cap = [] {
-    if (const char* s = std::getenv("IPCSYNC_BACKOFF")) {
-      char* end = nullptr;
-      const unsigned long v = std::strtoul(s, &end, 10);
-      if (end != s && *end == '\0' && v >= 1 && v <= 4096) return static_cast<uint32_t>(v);
-    }
-    return kMaxBackoff;
-  }();
-  return cap;
-}
-
 SpinCalibration spin_calibration() noexcept {
   static const SpinCalibration c = calibrate();
   return c;
@@ -174,6 +172,11 @@ SpinCalibration spin_calibration() noexcept {
 uint32_t spin_limit() noexcept {
   static const uint32_t limit = spin_calibration().limit_pauses;
   return limit;
+}
+
+uint32_t max_backoff() noexcept {
+  static const uint32_t cap = spin_calibration().backoff_pauses;
+  return cap;
 }
 
 wait_status futex_wait(const detail::atomic<uint32_t>& word, uint32_t expected, deadline until) noexcept {
