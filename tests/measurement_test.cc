@@ -294,7 +294,10 @@ TEST_CASE("bench: latency is net of the clock for an uncontended Lock", "[measur
   // takes by throughput, 1e9 / ops_per_sec. A p50 that includes the clock's ~10-20 ns sits far
   // above a ~5-15 ns op. Where the clock advances in steps coarser than the op (AMD Zen's TSC:
   // ~10 ns), one op cannot be timed alone and its p50 reads 0 or one step: there the bound is
-  // one step either side (still excluding the clock's overhead, which is two steps or more).
+  // one step either side (still excluding the clock's overhead, which is two steps or more). In
+  // the sanitizer build the time per op by throughput also holds instrumentation around the op
+  // that the empty op does not measure, up to about one step more: there the lower bound is two
+  // steps below.
   // Rows measured beside other work (noisy) lose throughput to preemption and not latency, so
   // the ratio is checked on the quiet repetitions; the overhead column always.
   const fs::path dir = temp_dir("net");
@@ -312,6 +315,7 @@ TEST_CASE("bench: latency is net of the clock for an uncontended Lock", "[measur
   CHECK(step >= 1.0);
   CHECK(step <= overhead);  // a read pair spans at least one step
   const double loop_ns = ctx.at("runs").back().at("harness").at("loop_overhead_ns").get<double>();
+  const bool sanitized = ctx.at("runs").back().at("build_type") == "Sanitize";
   CHECK(loop_ns >= 0);
   int checked = 0;
   for (const auto& row : rows) {
@@ -326,7 +330,7 @@ TEST_CASE("bench: latency is net of the clock for an uncontended Lock", "[measur
     const double p50 = num(row, "lat_p50_ns");
     INFO("per op " << per_op << " ns net of the loop's " << loop_ns << " ns, clock step " << step
                    << " ns, overhead " << overhead << " ns");
-    CHECK(p50 >= std::min(0.5 * per_op, per_op - step));
+    CHECK(p50 >= std::min(0.5 * per_op, per_op - (sanitized ? 2 : 1) * step));
     CHECK(p50 <= std::max(2.0 * per_op, per_op + step));
     ++checked;
   }
