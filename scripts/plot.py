@@ -14,6 +14,9 @@ For each workload, these figures (each 1000 x 600 px as PNG, plus the same as SV
   <workload>-cdf         latency CDF per series, drawn through the CSV's percentile points
                          (p50, p90, p99, p99.9, max) at the lowest procs, the most procs that fit
                          the PUs, and the most procs
+                         (these two are not drawn when the workload's ok rows carry no latency:
+                         bounded_buffer times no single op, only its hand-offs, in the wake-up
+                         figure; one line on stderr says so)
   <workload>-fairness    fairness (Jain's index of the work per worker) against procs
   <workload>-wakeup      wake-up latency p50 and p99 (µs, notify to waiter running) against
                          procs, only for workloads that record wake-ups; with one host whose
@@ -22,6 +25,7 @@ The c2c workload (one row per PU pair) gets one figure instead, c2c-heatmap (c2c
 per host when there are several): the round trip p50 and p99 between every two PUs, as a
 symmetric matrix with the diagonal blank.
 
+A panel with nothing to draw says why: "no successful runs" only when no row is ok.
 In every procs plot the oversubscribed region (procs > PUs of the host) is shaded. event_broadcast
 at procs 1 (a broadcaster with no listener) is left out, and the figure says so. Colour is the
 host when several hosts are drawn, else the backend; line style and marker tell apart what else
@@ -65,6 +69,10 @@ IDEAL_STYLE = (0, (1, 3))
 SHADES = (("0.80", None), ("0.88", "//"), ("0.92", "\\\\"))
 LATENCY_PANELS = (("lat_p50_ns", "p50"), ("lat_p99_ns", "p99"), ("lat_p999_ns", "p99.9"))
 WAKE_PANELS = (("wake_p50_ns", "wake-up p50"), ("wake_p99_ns", "wake-up p99"))
+LATENCY_COLUMNS = tuple(c for c, _, _ in R.PERCENTILES)     # what the latency and CDF draw
+WAKE_COLUMNS = tuple(c for c, _ in WAKE_PANELS)              # what the wake-up figure draws
+NO_OK_ROWS = "no successful runs"
+SUPTITLE_WRAP = 110          # characters per subtitle line: 120 ran past 1000 px at 11 pt
 CDF_NOTE = "drawn through the CSV's percentile points (p50, p90, p99, p99.9, max), not raw samples"
 CDF_MAX_AT = 0.9999          # where "max" sits on the logit axis (1.0 cannot be drawn)
 MAX_PROCS_TICKS = 10
@@ -293,9 +301,36 @@ def mark_failures(ax, df):
                     xytext=(6, 4), textcoords="offset points", color="red", fontsize=8)
 
 
-def no_data(ax, text="no successful runs"):
+def no_data(ax, text=NO_OK_ROWS):
     ax.text(0.5, 0.5, text, transform=ax.transAxes, ha="center", va="center", color="0.4")
     ax.set_yticks([])
+
+
+def recorded(df, columns):
+    """True when an ok row of `df` carries a value in one of `columns`."""
+    ok = R.ok_rows(df)
+    return len(ok) > 0 and bool(ok[list(columns)].notna().to_numpy().any())
+
+
+def what_column(column):
+    """What a column measures, in words for an empty panel."""
+    if column.startswith("lat_"):
+        return "per-op latency"
+    if column.startswith("wake_"):
+        return "wake-up latency"
+    return column
+
+
+def empty_text(df, columns, what, positive=False):
+    """Why a panel of `columns` drew nothing, true to the rows of `df`: 'no successful runs'
+    only when none is ok; else that the ok rows recorded none (or, on a log axis drawing only
+    `positive` values, that every one is 0). Short lines: a panel can be 135 px wide."""
+    ok = R.ok_rows(df)
+    if ok.empty:
+        return NO_OK_ROWS
+    if positive and recorded(df, columns):
+        return f"{what}:\n0 µs in every ok row\n(net of the clock)"
+    return f"no {what}\nrecorded in\n{len(ok)} ok row{'s' if len(ok) != 1 else ''}"
 
 
 def ideal_procs(rs, series, procs):
@@ -360,7 +395,7 @@ def draw_metric(ax, rs, df, series, column, ylabel, latency=False, log=None):
         ax.autoscale_view()
         readable_log_ticks(ax)
     if not drawn:
-        no_data(ax)
+        no_data(ax, empty_text(df, [column], what_column(column), positive=latency))
     ax.set_ylabel(ylabel)
     shade_oversubscribed(ax, rs, df)
     return drawn
@@ -401,7 +436,7 @@ def draw_cdf(ax, rs, df, series, procs):
     if over:
         ax.set_facecolor("#f0f0f0")
     if not drawn:
-        no_data(ax)
+        no_data(ax, empty_text(at, LATENCY_COLUMNS, "per-op latency", positive=True))
 
 
 def cdf_procs(df):
@@ -479,7 +514,7 @@ def hosts_title(rs, df):
 def suptitle(fig, first, styling=None, note=""):
     """Two lines: what the figure shows and where; then what every line shares."""
     second = styling.constants_text() if styling is not None else ""
-    second = textwrap.fill(" — ".join(x for x in (second, note) if x), 120)
+    second = textwrap.fill(" — ".join(x for x in (second, note) if x), SUPTITLE_WRAP)
     fig.suptitle(first + (f"\n{second}" if second else ""), fontsize=11 if second else 12)
 
 
@@ -510,6 +545,46 @@ def plot_workload(rs, workload, out_dir):
     figure_legend(fig, [ax], styling)
     paths += save(fig, out_dir, f"{stem}-throughput")
 
+    has_wake = recorded(df, WAKE_COLUMNS)
+    if R.ok_rows(df).empty or recorded(df, LATENCY_COLUMNS):
+        paths += plot_latency(rs, df, styling, workload, where, note, out_dir)
+    else:
+        # The runs succeeded but time no single op: a latency figure would only say "nothing
+        # here", which reads as a failure. Say once why there is none.
+        print(f"{workload}: no per-op latency recorded "
+              + ("(this workload times hand-offs: see its wake-up figure)" if has_wake else
+                 "in its ok rows")
+              + "; no latency or CDF figure drawn", file=sys.stderr)
+
+    fig, (ax,) = new_figure()
+    if draw_metric(ax, rs, df, styling, "fairness", "fairness (Jain's index)"):
+        procs = sorted(df["procs"].unique())
+        ax.plot(procs, [1.0 / p for p in procs], color="0.5", linestyle=":", linewidth=1,
+                label="least fair possible\n(1/procs: one worker did all)")
+        ax.axhline(1.0, color="0.5", linestyle="--", linewidth=1, label="perfectly fair (1)")
+        ax.set_ylim(0, 1.05)
+    mark_failures(ax, df)
+    ax.set_title("median of ok repetitions", fontsize=10)
+    suptitle(fig, f"{workload}: fairness (Jain's index of the ops per worker) — {where}",
+             styling, note)
+    figure_legend(fig, [ax], styling)
+    paths += save(fig, out_dir, f"{stem}-fairness")
+
+    if has_wake:
+        paths += plot_wakeup(rs, df, styling, workload, where, note, out_dir)
+    return paths
+
+
+def plot_latency(rs, df, styling, workload, where, note, out_dir):
+    """The latency percentiles against procs, and the latency CDF; series whose ok rows
+    recorded no latency are named in the subtitle."""
+    stem = R.safe_name(workload)
+    silent = [s.label for s in styling
+              if not R.ok_rows(s.rows).empty and not recorded(s.rows, LATENCY_COLUMNS)]
+    if silent:
+        note = "; ".join(x for x in (note, "no per-op latency recorded for "
+                                     + ", ".join(silent)) if x)
+    paths = []
     fig, axes = new_figure(len(LATENCY_PANELS))
     for i, (ax, (column, name)) in enumerate(zip(axes, LATENCY_PANELS)):
         draw_metric(ax, rs, df, styling, column,
@@ -528,23 +603,6 @@ def plot_workload(rs, workload, out_dir):
     suptitle(fig, f"{workload}: latency CDF — {where}\n{CDF_NOTE}", styling, note)
     figure_legend(fig, axes, styling, top=0.82)
     paths += save(fig, out_dir, f"{stem}-cdf")
-
-    fig, (ax,) = new_figure()
-    if draw_metric(ax, rs, df, styling, "fairness", "fairness (Jain's index)"):
-        procs = sorted(df["procs"].unique())
-        ax.plot(procs, [1.0 / p for p in procs], color="0.5", linestyle=":", linewidth=1,
-                label="least fair possible\n(1/procs: one worker did all)")
-        ax.axhline(1.0, color="0.5", linestyle="--", linewidth=1, label="perfectly fair (1)")
-        ax.set_ylim(0, 1.05)
-    mark_failures(ax, df)
-    ax.set_title("median of ok repetitions", fontsize=10)
-    suptitle(fig, f"{workload}: fairness (Jain's index of the ops per worker) — {where}",
-             styling, note)
-    figure_legend(fig, [ax], styling)
-    paths += save(fig, out_dir, f"{stem}-fairness")
-
-    if R.ok_rows(df)["wake_p50_ns"].notna().any():
-        paths += plot_wakeup(rs, df, styling, workload, where, note, out_dir)
     return paths
 
 
