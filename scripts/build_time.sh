@@ -3,7 +3,8 @@
 #
 # For each repetition, interleaved (old, new, old, new, ...), each revision is cloned afresh into
 # a temporary directory and timed twice, from nothing:
-#   bench-target  configure (Release) + `cmake --build build --target bench -j$(nproc)`
+#   bench-target  configure (Release; Ninja when installed, for both revisions) +
+#                 `cmake --build build --target bench -j$(nproc)`
 #   dev.sh-bench  `./dev.sh bench --list`: the README's first command with packages installed
 #                 (it configures, builds what it builds, and runs bench; --list keeps the run short)
 # Prints every time, then per figure the median of each side and new/old. The machine is shared:
@@ -22,12 +23,14 @@ clone() {  # clone REV DIR
 seconds() {  # seconds CMD...: wall time of CMD, output discarded
   local t0 t1
   t0=$(date +%s.%N)
-  "$@" >/dev/null 2>&1
+  "$@" >"$tmp/last.log" 2>&1 || { echo "build_time.sh: failed: $* (last lines below)" >&2; tail -5 "$tmp/last.log" >&2; exit 1; }
   t1=$(date +%s.%N)
   echo "$t1 - $t0" | bc
 }
-bench_target() {
-  cmake -S "$1" -B "$1/build" -DCMAKE_BUILD_TYPE=Release && cmake --build "$1/build" --target bench -j"$(nproc)"
+bench_target() {  # with Ninja when it is installed, on both sides alike
+  local gen=()
+  command -v ninja >/dev/null && gen=(-G Ninja)
+  cmake -S "$1" -B "$1/build" "${gen[@]}" -DCMAKE_BUILD_TYPE=Release && cmake --build "$1/build" --target bench -j"$(nproc)"
 }
 devsh_bench() {
   (cd "$1" && ./dev.sh bench --list)
