@@ -14,7 +14,8 @@
 #include "harness/backends.hpp"
 #include "harness/workload.hpp"
 
-namespace ipcsync::harness {
+// Its own namespace, so that the workloads can be compiled together (a unity build, CMakeLists.txt).
+namespace ipcsync::harness::wl_array_histogram {
 namespace {
 
 constexpr std::size_t kMaxBins = 64;
@@ -116,4 +117,4 @@ IPCSYNC_WORKLOAD([] {
 }());
 
 }  // namespace
-}  // namespace ipcsync::harness
+}  // namespace ipcsync::harness::wl_array_histogram

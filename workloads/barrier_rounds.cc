@@ -21,7 +21,8 @@
 #include "harness/workload.hpp"
 #include "workloads/barrier_checks.hpp"
 
-namespace ipcsync::harness {
+// Its own namespace, so that the workloads can be compiled together (a unity build, CMakeLists.txt).
+namespace ipcsync::harness::wl_barrier_rounds {
 namespace {
 
 using namespace barrier_checks;
@@ -107,4 +108,4 @@ IPCSYNC_WORKLOAD([] {
 }());
 
 }  // namespace
-}  // namespace ipcsync::harness
+}  // namespace ipcsync::harness::wl_barrier_rounds

@@ -49,7 +49,8 @@
 #include "harness/backends.hpp"
 #include "harness/workload.hpp"
 
-namespace ipcsync::harness {
+// Its own namespace, so that the workloads can be compiled together (a unity build, CMakeLists.txt).
+namespace ipcsync::harness::wl_bounded_buffer {
 namespace {
 
 constexpr uint32_t kMaxCapacity = 1 << 16;       // as queue_pipeline's --capacity
@@ -509,4 +510,4 @@ IPCSYNC_WORKLOAD(WorkloadDef{
 });
 
 }  // namespace
-}  // namespace ipcsync::harness
+}  // namespace ipcsync::harness::wl_bounded_buffer

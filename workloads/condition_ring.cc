@@ -18,7 +18,8 @@
 #include "harness/backends.hpp"
 #include "harness/workload.hpp"
 
-namespace ipcsync::harness {
+// Its own namespace, so that the workloads can be compiled together (a unity build, CMakeLists.txt).
+namespace ipcsync::harness::wl_condition_ring {
 namespace {
 
 
@@ -115,4 +116,4 @@ IPCSYNC_WORKLOAD([] {
 }());
 
 }  // namespace
-}  // namespace ipcsync::harness
+}  // namespace ipcsync::harness::wl_condition_ring

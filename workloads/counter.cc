@@ -10,7 +10,8 @@
 #include "harness/backends.hpp"
 #include "harness/workload.hpp"
 
-namespace ipcsync::harness {
+// Its own namespace, so that the workloads can be compiled together (a unity build, CMakeLists.txt).
+namespace ipcsync::harness::wl_counter {
 namespace {
 
 constexpr uint64_t kLingerNs = 1'000'000;  // skip_lock fault: the longest an unlocked increment waits
@@ -109,4 +110,4 @@ IPCSYNC_WORKLOAD(WorkloadDef{
 });
 
 }  // namespace
-}  // namespace ipcsync::harness
+}  // namespace ipcsync::harness::wl_counter

@@ -28,7 +28,8 @@
 #include "harness/backends.hpp"
 #include "harness/workload.hpp"
 
-namespace ipcsync::harness {
+// Its own namespace, so that the workloads can be compiled together (a unity build, CMakeLists.txt).
+namespace ipcsync::harness::wl_event_broadcast {
 namespace {
 
 constexpr int kMaxGroups = 512;  // bench's --procs limit / 2
@@ -214,4 +215,4 @@ IPCSYNC_WORKLOAD([] {
 }());
 
 }  // namespace
-}  // namespace ipcsync::harness
+}  // namespace ipcsync::harness::wl_event_broadcast

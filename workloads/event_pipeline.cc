@@ -21,7 +21,8 @@
 #include "harness/backends.hpp"
 #include "harness/workload.hpp"
 
-namespace ipcsync::harness {
+// Its own namespace, so that the workloads can be compiled together (a unity build, CMakeLists.txt).
+namespace ipcsync::harness::wl_event_pipeline {
 namespace {
 
 enum : uint32_t { kWarm = 0, kMeasured = 1, kStop = 2 };
@@ -148,4 +149,4 @@ IPCSYNC_WORKLOAD(WorkloadDef{
 });
 
 }  // namespace
-}  // namespace ipcsync::harness
+}  // namespace ipcsync::harness::wl_event_pipeline

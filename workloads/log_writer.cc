@@ -30,7 +30,8 @@
 #include "harness/backends.hpp"
 #include "harness/workload.hpp"
 
-namespace ipcsync::harness {
+// Its own namespace, so that the workloads can be compiled together (a unity build, CMakeLists.txt).
+namespace ipcsync::harness::wl_log_writer {
 namespace {
 
 constexpr int kHeader = 22;   // "w=%04d s=%012llu "
@@ -228,4 +229,4 @@ IPCSYNC_WORKLOAD(WorkloadDef{
 });
 
 }  // namespace
-}  // namespace ipcsync::harness
+}  // namespace ipcsync::harness::wl_log_writer

@@ -33,7 +33,8 @@
 #include "harness/workload.hpp"
 #include "workloads/barrier_checks.hpp"
 
-namespace ipcsync::harness {
+// Its own namespace, so that the workloads can be compiled together (a unity build, CMakeLists.txt).
+namespace ipcsync::harness::wl_phased_barrier {
 namespace {
 
 using namespace barrier_checks;
@@ -223,4 +224,4 @@ IPCSYNC_WORKLOAD(WorkloadDef{
 });
 
 }  // namespace
-}  // namespace ipcsync::harness
+}  // namespace ipcsync::harness::wl_phased_barrier

@@ -24,7 +24,8 @@
 #include "harness/backends.hpp"
 #include "harness/workload.hpp"
 
-namespace ipcsync::harness {
+// Its own namespace, so that the workloads can be compiled together (a unity build, CMakeLists.txt).
+namespace ipcsync::harness::wl_queue_pipeline {
 namespace {
 
 constexpr uint32_t kMaxCapacity = 1 << 16;
@@ -209,4 +210,4 @@ IPCSYNC_WORKLOAD([] {
 }());
 
 }  // namespace
-}  // namespace ipcsync::harness
+}  // namespace ipcsync::harness::wl_queue_pipeline

@@ -19,7 +19,8 @@
 #include "harness/backends.hpp"
 #include "harness/workload.hpp"
 
-namespace ipcsync::harness {
+// Its own namespace, so that the workloads can be compiled together (a unity build, CMakeLists.txt).
+namespace ipcsync::harness::wl_readers_writers {
 namespace {
 
 constexpr int kWords = 8;
@@ -158,4 +159,4 @@ IPCSYNC_WORKLOAD(WorkloadDef{
 });
 
 }  // namespace
-}  // namespace ipcsync::harness
+}  // namespace ipcsync::harness::wl_readers_writers

@@ -22,7 +22,8 @@
 #include "harness/backends.hpp"
 #include "harness/workload.hpp"
 
-namespace ipcsync::harness {
+// Its own namespace, so that the workloads can be compiled together (a unity build, CMakeLists.txt).
+namespace ipcsync::harness::wl_thermometer {
 namespace {
 
 constexpr int64_t kRange = 400;    // readings in -kRange..kRange tenths of a degree
@@ -129,4 +130,4 @@ IPCSYNC_WORKLOAD(WorkloadDef{
 });
 
 }  // namespace
-}  // namespace ipcsync::harness
+}  // namespace ipcsync::harness::wl_thermometer
