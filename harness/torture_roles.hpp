@@ -901,9 +901,11 @@ struct ArrayRole {
   std::string final_check(TSlot* slots, int procs) { return check(slots, procs, "at the end", true); }
   void parent_tick(TControl&) {}
 };
+
 // TortureOf<Role, B>: the torture's type for a role of the table over backend B (Good), and its
 // broken primitive (Broken, selected over native only by --inject-fault `fault`). A role of the
-// table without a specialization here does not compile (with_role instantiates every role).
+// table without a specialization here does not compile (make_role<B> and broken_role()
+// instantiate every role).
 template <class Role, class B>
 struct TortureOf;
 template <class B>
