@@ -13,6 +13,8 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstdlib>
+#include <iostream>
 
 #include "harness/backend_names.hpp"
 #include "harness/topology.hpp"
@@ -667,6 +669,37 @@ std::string list_json() {
     j["workloads"].push_back(w);
   }
   return j.dump(2);
+}
+
+TortureArgs parse_torture_args(int argc, char** argv, const TortureHelp& help) {
+  TortureArgs a;
+  CLI::App app{"bench --torture — a seeded, randomized soak of the primitives under injected faults", "bench --torture"};
+  app.set_help_flag("-h,--help", "Print this help and exit");
+  app.add_flag("--torture", a.torture, "Run the torture (this mode)");
+  app.add_option("--primitive,-p", a.roles, "Roles to torture, comma separated, or all: " + help.roles + " [all]");
+  app.add_option("--backend,-b", a.backends, "Backends, comma separated (native, posix, boost, spin, or all) [native]");
+  app.add_option("--procs,-n", a.procs, "Worker processes per role, 2.." + std::to_string(kMaxWorkers) + " [twice the PUs]");
+  app.add_option("--duration,-d", a.duration, "Total seconds, split evenly between the role x backend pairs [60]");
+  app.add_option("--seed", a.seed, "Seed of every random choice (printed; replays the schedule) [from the clock]");
+  app.add_option("--stat-interval", a.interval, "Seconds between stats lines [5]");
+  app.add_option("--faults", a.faults, "Faults to inject, comma separated: " + help.faults + ", all or none [all that apply]");
+  app.add_option("--out,-o", a.out, "CSV file the rows are added to (JSON context beside it) [results/<host>/torture.csv]");
+  app.add_option("--results-dir", a.results_dir, "Default results root [results]");
+  app.add_flag("--no-save", a.no_save, "Write no results file");
+  app.add_flag("--quiet,-q", a.quiet, "Only the SUCCESS or FAILURE line");
+  app.add_option("--inject-fault", a.broken,
+                 "Testing only: torture a deliberately broken primitive, to prove the checker fails:" + help.broken);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp&) {
+    std::cout << app.help();
+    std::exit(0);
+  } catch (const CLI::ParseError& e) {
+    std::string msg = e.what();
+    std::replace(msg.begin(), msg.end(), '\n', ' ');
+    throw usage_error(msg + " (see bench --torture --help)");
+  }
+  return a;
 }
 
 }  // namespace ipcsync::harness

@@ -80,6 +80,23 @@ struct Options {
 // parse_options(): throws usage_error on bad input; sets help=true after printing --help.
 Options parse_options(int argc, char** argv);
 
+// TortureArgs: bench --torture's flags as the user wrote them, before the torture checks
+// them (torture.cc). parse_torture_args() parses them with CLI11 here, in config.cc: CLI11 is
+// header-only, and every file that builds a CLI::App generates its inline code again (~170 KB
+// of object code, half of torture.cc's build), so one file holds both command lines.
+// `help` holds the lists the help text names (roles, faults, broken primitives), which the
+// torture owns. On --help: prints it and exits 0. A parse error: usage_error.
+struct TortureArgs {
+  bool torture = false;
+  std::string roles = "all", backends = "native", procs, duration = "60", seed, interval = "5", faults = "all";
+  std::string out, results_dir = "results", broken;
+  bool no_save = false, quiet = false;
+};
+struct TortureHelp {
+  std::string roles, faults, broken;
+};
+TortureArgs parse_torture_args(int argc, char** argv, const TortureHelp& help);
+
 // One configuration of the matrix (repetitions are run by the caller).
 struct PlanItem {
   const WorkloadDef* def = nullptr;

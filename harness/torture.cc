@@ -9,7 +9,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <CLI/CLI.hpp>
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
@@ -39,7 +38,6 @@
 #include "harness/topology.hpp"
 #include "harness/torture_detail.hpp"
 #include "harness/workload.hpp"
-#include "ipcsync/errors.hpp"
 #include "ipcsync/shm.hpp"
 
 namespace ipcsync::harness {
@@ -783,35 +781,18 @@ double parse_seconds(const std::string& flag, const std::string& text) {
 Opts parse(int argc, char** argv, const Topology& topo) {
   Opts o;
   for (int i = 0; i < argc; ++i) o.command_line += (i ? " " : "") + std::string(argv[i]);
-  CLI::App app{"bench --torture — a seeded, randomized soak of the primitives under injected faults", "bench --torture"};
-  app.set_help_flag("-h,--help", "Print this help and exit");
-  bool torture = false;
-  std::string roles = "all", backends = "native", procs, duration = "60", seed, interval = "5", faults = "all";
-  app.add_flag("--torture", torture, "Run the torture (this mode)");
-  app.add_option("--primitive,-p", roles, "Roles to torture, comma separated, or all: " + join(torture_roles()) + " [all]");
-  app.add_option("--backend,-b", backends, "Backends, comma separated (native, posix, boost, spin, or all) [native]");
-  app.add_option("--procs,-n", procs, "Worker processes per role, 2.." + std::to_string(kMaxWorkers) + " [twice the PUs]");
-  app.add_option("--duration,-d", duration, "Total seconds, split evenly between the role x backend pairs [60]");
-  app.add_option("--seed", seed, "Seed of every random choice (printed; replays the schedule) [from the clock]");
-  app.add_option("--stat-interval", interval, "Seconds between stats lines [5]");
-  app.add_option("--faults", faults, "Faults to inject, comma separated: " + join(kFaults) + ", all or none [all that apply]");
-  app.add_option("--out,-o", o.out, "CSV file the rows are added to (JSON context beside it) [results/<host>/torture.csv]");
-  app.add_option("--results-dir", o.results_dir, "Default results root [results]");
-  app.add_flag("--no-save", o.no_save, "Write no results file");
-  app.add_flag("--quiet,-q", o.quiet, "Only the SUCCESS or FAILURE line");
-  std::string broken_help = "Testing only: torture a deliberately broken primitive, to prove the checker fails:";
-  for (const auto& [k, v] : kBroken) broken_help += " " + k + " (" + v + ");";
-  app.add_option("--inject-fault", o.broken, broken_help);
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::CallForHelp&) {
-    std::cout << app.help();
-    std::exit(0);
-  } catch (const CLI::ParseError& e) {
-    std::string msg = e.what();
-    std::replace(msg.begin(), msg.end(), '\n', ' ');
-    throw usage_error(msg + " (see bench --torture --help)");
-  }
+  TortureHelp help;
+  help.roles = join(torture_roles());
+  help.faults = join(kFaults);
+  for (const auto& [k, v] : kBroken) help.broken += " " + k + " (" + v + ");";
+  const TortureArgs a = parse_torture_args(argc, argv, help);
+  const std::string &roles = a.roles, &backends = a.backends, &procs = a.procs, &duration = a.duration,
+                    &seed = a.seed, &interval = a.interval, &faults = a.faults;
+  o.out = a.out;
+  o.results_dir = a.results_dir;
+  o.broken = a.broken;
+  o.no_save = a.no_save;
+  o.quiet = a.quiet;
   if (o.no_save && !o.out.empty()) throw usage_error("--no-save: cannot be combined with --out");
   o.roles = roles == "all" ? torture_roles() : split(roles);
   for (const auto& r : o.roles)
