@@ -16,6 +16,7 @@
 #include <fstream>
 #include <regex>
 #include <set>
+#include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
@@ -25,6 +26,7 @@
 #include "harness/clock.hpp"
 #include "harness/runner.hpp"
 #include "harness/topology.hpp"
+#include "harness/workload.hpp"
 #include "harness_env.hpp"
 #include "support.hpp"
 
@@ -158,6 +160,71 @@ double num(const std::map<std::string, std::string>& row, const std::string& k) 
 }
 
 }  // namespace
+
+// run_ops driven by its own op, in this process: the op moves the phase itself, so what must
+// be counted is known exactly and no clock or scheduler takes part.
+struct OpsRig {
+  Control ctl;
+  WorkerSlot slot;
+  RunConfig cfg;
+  WorkerEnv env;
+  explicit OpsRig(uint32_t sample_every, uint64_t ops_per_worker = 0) {
+    cfg.sample_every = sample_every;
+    cfg.ops_per_worker = ops_per_worker;
+    env.cfg = &cfg;
+    env.ctl = &ctl;
+    env.window.bind(&slot, sample_every);
+  }
+};
+
+TEST_CASE("harness: run_ops counts every op once and samples every k-th measured op", "[measurement][window]") {
+  for (const uint32_t every : {1u, 4u, 64u}) {
+    for (const uint64_t warm : {0u, 1u, 7u}) {
+      const uint64_t measured = 1000;
+      OpsRig rig(every);
+      if (warm == 0) rig.ctl.phase.store(Control::kMeasure);
+      uint64_t calls = 0, afters = 0;
+      run_ops(rig.env, [&] {
+        ++calls;
+        if (calls == warm) rig.ctl.phase.store(Control::kMeasure);   // the last warm-up op
+        if (calls == warm + measured) rig.ctl.phase.store(Control::kStop);  // the last measured op
+      }, [&] { ++afters; });
+      INFO("sample_every " << every << " warm " << warm);
+      CHECK(calls == warm + measured);
+      CHECK(afters == calls);
+      CHECK(rig.slot.warm_ops == warm);
+      CHECK(rig.slot.ops == measured);
+      CHECK(rig.slot.latency.count() == measured / every);  // only measured ops are timed
+      CHECK(rig.slot.end_ns >= rig.slot.begin_ns);
+      CHECK(rig.env.window.countdown() == every - measured % every);  // the next sample's distance
+    }
+  }
+}
+
+TEST_CASE("harness: run_ops under --ops does exactly that many measured ops", "[measurement][window]") {
+  for (const uint64_t n : {1u, 37u, 5000u}) {
+    OpsRig rig(64, n);
+    rig.ctl.phase.store(Control::kMeasure);
+    uint64_t calls = 0;
+    run_ops(rig.env, [&] { ++calls; }, [] {});
+    CHECK(calls == n);
+    CHECK(rig.slot.ops == n);
+    CHECK(rig.slot.warm_ops == 0);
+  }
+}
+
+TEST_CASE("harness: an op that throws leaves the ops done before it counted", "[measurement][window]") {
+  OpsRig rig(4);
+  uint64_t calls = 0;
+  auto op = [&] {
+    if (++calls == 3) rig.ctl.phase.store(Control::kMeasure);
+    if (calls == 3 + 10) throw std::runtime_error("op 13 fails");
+  };
+  CHECK_THROWS_WITH(run_ops(rig.env, op, [] {}), "op 13 fails");
+  rig.env.window.close();  // what the harness does when a body returns or throws
+  CHECK(rig.slot.warm_ops == 3);
+  CHECK(rig.slot.ops == 9);  // measured ops 1-9 completed; the 10th threw
+}
 
 TEST_CASE("harness: a window with no op is short_window and says so", "[measurement][window]") {
   for (int procs : {1, 3}) {
