@@ -296,10 +296,11 @@ struct Registrar {
 // Its counts live in registers, not in the Window: op() is usually an opaque call (a futex, a
 // pthread mutex), after which a count kept in memory must be loaded and stored again. Between
 // one release and the next acquire, those few nanoseconds are the other side's chance to take
-// the lock: a bare 2-process pthread mutex counter (probe_mutex) lost 5-14% of its throughput
-// with 8 volatile read-modify-writes between unlock and lock, 27-28% with 16. What is left per
-// op is the phase load (one L1 hit: the parent writes that line twice a run) and a decrement
-// for sampling; the JSON context's harness.loop_overhead_ns is this loop with an empty op.
+// the lock: a bare 2-process pthread mutex counter (`probe_mutex 2 plain|robust 0.5 GAP`) lost
+// 12-13% of its throughput with GAP=8 volatile read-modify-writes between unlock and lock, and
+// 18-24% with 16 (AMD EPYC host, medians of 5 interleaved). What is left per op is the phase
+// load (one L1 hit: the parent writes that line twice a run) and a decrement for sampling; the
+// JSON context's harness.loop_overhead_ns is this loop with an empty op.
 template <class Op, class After>
 inline void run_ops(WorkerEnv& env, Op&& op, After&& after) {
   const Control& ctl = *env.ctl;

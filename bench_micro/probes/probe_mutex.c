@@ -1,6 +1,9 @@
 /* probe_mutex: P processes lock, increment a shared counter, unlock, on one process-shared
  * pthread mutex (robust or plain), pinned one per allowed PU, all until one shared deadline (so
- * that no process runs alone, uncontended, after the others finished). Prints total ops/s. */
+ * that no process runs alone, uncontended, after the others finished). Prints total ops/s.
+ * GAP (default 0): that many volatile read-modify-writes of the process's own memory between
+ * unlock and the next lock, each ~1 ns: how much a contended lock's throughput depends on what
+ * a loop does between its ops (a harness's counting, say), with no harness at all. */
 #include "common.h" /* first: it defines _GNU_SOURCE */
 #include <pthread.h>
 #include <stdio.h>
@@ -18,11 +21,15 @@ struct shared {
 };
 
 int main(int argc, char** argv) {
-  if (argc < 3) { fprintf(stderr, "usage: probe_mutex PROCS robust|plain [SECONDS]\n"); return 2; }
+  if (argc < 3) { fprintf(stderr, "usage: probe_mutex PROCS robust|plain [SECONDS [GAP]]\n"); return 2; }
   const int procs = atoi(argv[1]);
   const int robust = strcmp(argv[2], "robust") == 0;
   const double seconds = argc > 3 ? atof(argv[3]) : 1.0;
-  if (procs < 1 || procs > 64 || seconds <= 0) { fprintf(stderr, "probe_mutex: 1-64 procs, seconds > 0\n"); return 2; }
+  const int gap = argc > 4 ? atoi(argv[4]) : 0;
+  if (procs < 1 || procs > 64 || seconds <= 0 || gap < 0 || gap > 100000) {
+    fprintf(stderr, "probe_mutex: 1-64 procs, seconds > 0, gap 0-100000\n");
+    return 2;
+  }
   struct shared* s = mmap(0, sizeof *s, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
   if (s == MAP_FAILED) return 1;
   pthread_mutexattr_t a;
@@ -38,11 +45,13 @@ int main(int argc, char** argv) {
       while (!s->go) {}
       const uint64_t deadline = s->go;
       uint64_t n = 0;
+      volatile uint64_t own[8] = {0};
       do {
         for (int i = 0; i < 64; ++i) {
           pthread_mutex_lock(&s->m);
           s->counter = s->counter + 1;
           pthread_mutex_unlock(&s->m);
+          for (int k = 0; k < gap; ++k) own[k & 7] = own[k & 7] + 1;
         }
         n += 64;
       } while (now_ns() < deadline);
