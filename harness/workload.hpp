@@ -133,14 +133,7 @@ class Window {
     if (!open_ && ctl.phase.load(std::memory_order_relaxed) != Control::kWarmup) open();
     return open_;
   }
-  void count(bool measured) {
-    if (!measured) {
-      ++warm_;
-      return;
-    }
-    open();
-    ++ops_;
-  }
+  void count(bool measured) { add(measured, 1); }
   uint64_t ops() const noexcept { return ops_; }
   bool sample() {
     if (--k_) return false;
@@ -153,9 +146,9 @@ class Window {
   void wakeup(uint64_t t0, uint64_t t1) {
     if (open_ && t1 >= t0) slot_->wakeup.record(Clock::net_ns(t1 - t0));
   }
-  // For a loop that keeps its counts in registers instead (run_ops): add(measured, n) counts n
-  // ops at once, as n calls of count(measured) would; countdown() is how many more calls of
-  // sample() give the next true, and set_countdown() hands a loop's countdown back.
+  // add(measured, n): n ops at once, as n calls of count(measured) would (run_ops keeps its
+  // counts in registers and hands them over here). countdown() is how many more calls of
+  // sample() give the next true; set_countdown() hands a loop's countdown back.
   void add(bool measured, uint64_t n) {
     if (n == 0) return;
     if (!measured) {
