@@ -2,8 +2,8 @@
  * pthread mutex (robust or plain), pinned one per allowed PU, all until one shared deadline (so
  * that no process runs alone, uncontended, after the others finished). Prints total ops/s.
  * GAP (default 0): that many volatile read-modify-writes of the process's own memory between
- * unlock and the next lock, each ~1 ns: how much a contended lock's throughput depends on what
- * a loop does between its ops (a harness's counting, say), with no harness at all. */
+ * unlock and the next lock: how much a contended lock's throughput depends on what a loop does
+ * between its ops (a harness's counting, say), with no harness at all. */
 #include "common.h" /* first: it defines _GNU_SOURCE */
 #include <pthread.h>
 #include <stdio.h>
